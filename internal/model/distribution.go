@@ -1,0 +1,115 @@
+package model
+
+import "time"
+
+// Distribution is a site Pharos delivers: the hosts it answers for, where it
+// fetches from, and how each path is cached. Field names follow CloudFront's
+// DistributionConfig so both APIs map onto one model.
+type Distribution struct {
+	ID         string `json:"id"`
+	DomainName string `json:"domainName"`
+	Comment    string `json:"comment,omitempty"`
+	Enabled    bool   `json:"enabled"`
+	// Aliases are alternate domain names (CNAMEs); "*.example.com" matches
+	// one label or more in front of example.com.
+	Aliases []string `json:"aliases,omitempty"`
+	// Default makes this distribution answer every Host no other claims
+	// (the quick-start distribution of `pharos up --origin`).
+	Default bool `json:"default,omitempty"`
+
+	Origins         []Origin   `json:"origins"`
+	DefaultBehavior Behavior   `json:"defaultBehavior"`
+	Behaviors       []Behavior `json:"behaviors,omitempty"` // ordered, first match wins
+
+	CustomErrorResponses []CustomErrorResponse `json:"customErrorResponses,omitempty"`
+
+	CallerReference string    `json:"callerReference,omitempty"`
+	LastModified    time.Time `json:"lastModified"`
+}
+
+// Origin is where a distribution fetches what it lacks.
+type Origin struct {
+	ID string `json:"id"`
+	// DomainName is the origin's host name or address, without scheme.
+	DomainName string `json:"domainName"`
+	// Protocol is CloudFront's OriginProtocolPolicy: http-only, https-only
+	// or match-viewer.
+	Protocol      string         `json:"protocol,omitempty"`
+	HTTPPort      int            `json:"httpPort,omitempty"`
+	HTTPSPort     int            `json:"httpsPort,omitempty"`
+	OriginPath    string         `json:"originPath,omitempty"`
+	CustomHeaders []CustomHeader `json:"customHeaders,omitempty"`
+	// Timeouts in seconds, with CloudFront's ranges and defaults.
+	ConnectionAttempts int `json:"connectionAttempts,omitempty"`
+	ConnectionTimeout  int `json:"connectionTimeout,omitempty"`
+	ReadTimeout        int `json:"readTimeout,omitempty"`
+	KeepaliveTimeout   int `json:"keepaliveTimeout,omitempty"`
+}
+
+// CustomHeader is a header the edge adds to every request to an origin.
+type CustomHeader struct {
+	Name  string `json:"name"`
+	Value string `json:"value"`
+}
+
+// Behavior says how requests whose path matches PathPattern are handled.
+type Behavior struct {
+	PathPattern    string `json:"pathPattern,omitempty"` // "" / "*" for the default
+	TargetOriginID string `json:"targetOriginId"`
+	// ViewerProtocolPolicy: allow-all, redirect-to-https, https-only.
+	ViewerProtocolPolicy string   `json:"viewerProtocolPolicy,omitempty"`
+	AllowedMethods       []string `json:"allowedMethods,omitempty"`
+	CachedMethods        []string `json:"cachedMethods,omitempty"`
+	Compress             bool     `json:"compress,omitempty"`
+	// CachePolicyID names a managed policy; CachePolicy gives one inline.
+	// Exactly one is set after defaults are applied.
+	CachePolicyID string               `json:"cachePolicyId,omitempty"`
+	CachePolicy   *CachePolicy         `json:"cachePolicy,omitempty"`
+	OriginRequest *OriginRequestPolicy `json:"originRequestPolicy,omitempty"`
+}
+
+// CachePolicy is CloudFront's cache policy: TTL bounds and the cache key.
+type CachePolicy struct {
+	ID         string `json:"id,omitempty"`
+	Name       string `json:"name,omitempty"`
+	MinTTL     int64  `json:"minTTL"`
+	DefaultTTL int64  `json:"defaultTTL"`
+	MaxTTL     int64  `json:"maxTTL"`
+	// Parts of the viewer request in the cache key (and so sent to origin).
+	QueryStrings         ListConfig     `json:"queryStrings"`
+	Headers              ListConfig     `json:"headers"`
+	Cookies              ListConfig     `json:"cookies"`
+	EnableAcceptEncoding AcceptEncoding `json:"enableAcceptEncoding"`
+}
+
+// AcceptEncoding says which compressed variants a cache policy keys on.
+type AcceptEncoding struct {
+	Gzip   bool `json:"gzip,omitempty"`
+	Brotli bool `json:"brotli,omitempty"`
+}
+
+// OriginRequestPolicy names viewer values sent to the origin without being
+// part of the cache key.
+type OriginRequestPolicy struct {
+	ID           string     `json:"id,omitempty"`
+	Name         string     `json:"name,omitempty"`
+	QueryStrings ListConfig `json:"queryStrings"`
+	Headers      ListConfig `json:"headers"`
+	Cookies      ListConfig `json:"cookies"`
+}
+
+// ListConfig selects names from a list: Behavior is none, whitelist,
+// allExcept or all (CloudFront's QueryStringBehavior and friends).
+type ListConfig struct {
+	Behavior string   `json:"behavior,omitempty"`
+	Items    []string `json:"items,omitempty"`
+}
+
+// CustomErrorResponse sets how long an origin error status is cached.
+type CustomErrorResponse struct {
+	ErrorCode          int    `json:"errorCode"`
+	ErrorCachingMinTTL *int64 `json:"errorCachingMinTTL,omitempty"`
+	// ResponsePagePath and ResponseCode are not supported yet.
+	ResponsePagePath string `json:"responsePagePath,omitempty"`
+	ResponseCode     string `json:"responseCode,omitempty"`
+}

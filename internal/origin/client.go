@@ -1,0 +1,189 @@
+package origin
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"io"
+	"net"
+	"net/http"
+	"strconv"
+	"time"
+
+	"github.com/pharos-cdn/pharos/internal/model"
+)
+
+// Client sends requests to one origin over a pool of connections.
+type Client struct {
+	transport   *http.Transport
+	http        *http.Client
+	scheme      string // for http-only / https-only; match-viewer decides per request
+	httpHost    string // host:port
+	httpsHost   string
+	protocol    string
+	path        string // OriginPath
+	headers     []model.CustomHeader
+	attempts    int
+	readTimeout time.Duration
+	hostHeader  string // Host sent when the viewer's is not forwarded
+}
+
+// New returns a client for o (after model defaults are applied).
+func New(o model.Origin) *Client {
+	dialer := &net.Dialer{Timeout: time.Duration(o.ConnectionTimeout) * time.Second, KeepAlive: 30 * time.Second}
+	tr := &http.Transport{
+		DialContext:           dialer.DialContext,
+		MaxIdleConns:          1024,
+		MaxIdleConnsPerHost:   256,
+		IdleConnTimeout:       time.Duration(o.KeepaliveTimeout) * time.Second,
+		ResponseHeaderTimeout: time.Duration(o.ReadTimeout) * time.Second,
+		TLSHandshakeTimeout:   time.Duration(o.ConnectionTimeout) * time.Second,
+		// The edge forwards the viewer's (normalised) Accept-Encoding itself;
+		// the transport must neither add one nor decompress behind our back.
+		DisableCompression: true,
+		ForceAttemptHTTP2:  false,
+		// Never consult HTTP_PROXY: origins are addressed directly.
+		Proxy: nil,
+	}
+	host := o.DomainName
+	if ip := net.ParseIP(host); ip != nil && ip.To4() == nil {
+		host = "[" + host + "]"
+	}
+	c := &Client{
+		transport:   tr,
+		http:        &http.Client{Transport: tr, CheckRedirect: noRedirects},
+		httpHost:    host + ":" + strconv.Itoa(o.HTTPPort),
+		httpsHost:   host + ":" + strconv.Itoa(o.HTTPSPort),
+		protocol:    o.Protocol,
+		path:        o.OriginPath,
+		headers:     o.CustomHeaders,
+		attempts:    max(o.ConnectionAttempts, 1),
+		readTimeout: time.Duration(o.ReadTimeout) * time.Second,
+		hostHeader:  hostHeader(o),
+	}
+	return c
+}
+
+func hostHeader(o model.Origin) string {
+	if o.Protocol == "https-only" {
+		if o.HTTPSPort == 443 {
+			return o.DomainName
+		}
+		return net.JoinHostPort(o.DomainName, strconv.Itoa(o.HTTPSPort))
+	}
+	if o.HTTPPort == 80 {
+		return o.DomainName
+	}
+	return net.JoinHostPort(o.DomainName, strconv.Itoa(o.HTTPPort))
+}
+
+func noRedirects(*http.Request, []*http.Request) error { return http.ErrUseLastResponse }
+
+// Close drops the pooled connections.
+func (c *Client) Close() { c.transport.CloseIdleConnections() }
+
+// HostHeader is the Host the origin expects when the viewer's is not forwarded.
+func (c *Client) HostHeader() string { return c.hostHeader }
+
+// URL returns the origin URL for a viewer path and the query to forward.
+func (c *Client) URL(viewerHTTPS bool, path, rawQuery string) string {
+	scheme, host := "http", c.httpHost
+	if c.protocol == "https-only" || (c.protocol == "match-viewer" && viewerHTTPS) {
+		scheme, host = "https", c.httpsHost
+	}
+	u := scheme + "://" + host + c.path + path
+	if rawQuery != "" {
+		u += "?" + rawQuery
+	}
+	return u
+}
+
+// CustomHeaders are the origin's own headers, added to every request.
+func (c *Client) CustomHeaders() []model.CustomHeader { return c.headers }
+
+// Do sends req. Connection failures are retried up to the origin's
+// connection attempts for idempotent requests without a body (CloudFront
+// never retries POST, PUT, PATCH, DELETE or OPTIONS). The response body is
+// wrapped so that a gap longer than the read timeout ends it with ErrTimeout.
+func (c *Client) Do(ctx context.Context, req *http.Request) (*http.Response, error) {
+	req = req.WithContext(ctx)
+	retry := (req.Method == http.MethodGet || req.Method == http.MethodHead) && req.Body == nil
+	var lastErr error
+	for attempt := 0; attempt < c.attempts; attempt++ {
+		resp, err := c.http.Do(req)
+		if err == nil {
+			resp.Body = newIdleReader(resp.Body, c.readTimeout)
+			return resp, nil
+		}
+		lastErr = classify(err)
+		if !retry || !errors.Is(lastErr, ErrUnreachable) || ctx.Err() != nil {
+			break
+		}
+	}
+	return nil, lastErr
+}
+
+// ErrUnreachable means no connection could be made or it broke before a
+// response arrived (the edge answers 502).
+var ErrUnreachable = errors.New("origin unreachable")
+
+// ErrTimeout means the origin did not answer, or stopped sending, within its
+// read timeout (the edge answers 504).
+var ErrTimeout = errors.New("origin timed out")
+
+func classify(err error) error {
+	var ne net.Error
+	if errors.As(err, &ne) && ne.Timeout() {
+		var oe *net.OpError
+		if errors.As(err, &oe) && oe.Op == "dial" {
+			return fmt.Errorf("%w: connect timeout: %v", ErrUnreachable, err)
+		}
+		return fmt.Errorf("%w: %v", ErrTimeout, err)
+	}
+	if errors.Is(err, context.DeadlineExceeded) {
+		return fmt.Errorf("%w: %v", ErrTimeout, err)
+	}
+	if errors.Is(err, context.Canceled) {
+		return err
+	}
+	return fmt.Errorf("%w: %v", ErrUnreachable, err)
+}
+
+// idleReader ends a body whose origin goes quiet for longer than timeout:
+// CloudFront's read timeout covers the gaps between packets too.
+type idleReader struct {
+	rc      io.ReadCloser
+	timeout time.Duration
+	timer   *time.Timer
+	expired chan struct{}
+}
+
+func newIdleReader(rc io.ReadCloser, timeout time.Duration) io.ReadCloser {
+	r := &idleReader{rc: rc, timeout: timeout, expired: make(chan struct{})}
+	r.timer = time.AfterFunc(timeout, func() {
+		close(r.expired)
+		rc.Close() // unblocks a Read in progress
+	})
+	return r
+}
+
+func (r *idleReader) Read(p []byte) (int, error) {
+	n, err := r.rc.Read(p)
+	select {
+	case <-r.expired:
+		if err != nil && err != io.EOF {
+			return n, fmt.Errorf("%w: no data for %s", ErrTimeout, r.timeout)
+		}
+	default:
+		r.timer.Reset(r.timeout)
+	}
+	if err != nil && err != io.EOF && !errors.Is(err, ErrTimeout) {
+		err = fmt.Errorf("%w: body: %v", ErrUnreachable, err)
+	}
+	return n, err
+}
+
+func (r *idleReader) Close() error {
+	r.timer.Stop()
+	return r.rc.Close()
+}
