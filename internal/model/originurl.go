@@ -20,10 +20,11 @@ func OriginFromURL(raw string) (Origin, error) {
 	if u.RawQuery != "" || u.Fragment != "" || u.User != nil {
 		return Origin{}, fmt.Errorf("origin %q: no query, fragment or user info allowed", raw)
 	}
-	o := Origin{ID: "origin-1", DomainName: u.Hostname(), OriginPath: strings.TrimSuffix(u.EscapedPath(), "/")}
+	o := Origin{ID: "origin-1", DomainName: u.Hostname(), OriginPath: strings.TrimRight(u.EscapedPath(), "/")}
 	port := 0
 	if p := u.Port(); p != "" {
-		if port, err = strconv.Atoi(p); err != nil {
+		// Port 0 would silently become the default port.
+		if port, err = strconv.Atoi(p); err != nil || port < 1 || port > 65535 {
 			return Origin{}, fmt.Errorf("origin %q: bad port", raw)
 		}
 	}

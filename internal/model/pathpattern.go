@@ -1,6 +1,9 @@
 package model
 
-import "strings"
+import (
+	"strings"
+	"unicode/utf8"
+)
 
 // Pattern is a compiled CloudFront path pattern: `*` matches any run of
 // characters (slashes included), `?` exactly one; matching is case-sensitive
@@ -26,7 +29,9 @@ func CompilePattern(p string) Pattern {
 	if p == "" || p == "*" || p == "/*" {
 		return Pattern{raw: p, kind: patAll}
 	}
-	if !strings.HasPrefix(p, "/") && !strings.HasPrefix(p, "*") {
+	// Always add the slash, also before a leading `*`: "*?" must not
+	// match "/" when "/*?" does not.
+	if !strings.HasPrefix(p, "/") {
 		p = "/" + p
 	}
 	pt := Pattern{raw: p}
@@ -50,8 +55,12 @@ func CompilePattern(p string) Pattern {
 // String returns the pattern as written (with a leading `/` added).
 func (p Pattern) String() string { return p.raw }
 
-// Match reports whether path (with its leading `/`, without a query) matches.
+// Match reports whether path (without a query) matches. A path without a
+// leading `/` is treated as if it had one.
 func (p Pattern) Match(path string) bool {
+	if !strings.HasPrefix(path, "/") {
+		path = "/" + path
+	}
 	switch p.kind {
 	case patAll:
 		return true
@@ -69,20 +78,27 @@ func (p Pattern) Match(path string) bool {
 // globMatch is the classic linear-backtracking wildcard match: on a mismatch
 // it resumes after the most recent `*`, which is enough because `*` can
 // absorb anything, so earlier stars never need to be revisited.
+//
+// A `*` in the pattern is always a wildcard, even where the path has a
+// literal `*`. `?` and `*` consume whole UTF-8 characters (an invalid byte
+// counts as one character), so `?` matches "é" just as it matches "e".
 func globMatch(pat, s string) bool {
 	pi, si := 0, 0
 	star, mark := -1, 0
 	for si < len(s) {
 		switch {
-		case pi < len(pat) && (pat[pi] == '?' || pat[pi] == s[si]):
-			pi++
-			si++
 		case pi < len(pat) && pat[pi] == '*':
 			star, mark = pi, si
 			pi++
+		case pi < len(pat) && pat[pi] == '?':
+			pi++
+			si += runeLen(s[si:])
+		case pi < len(pat) && pat[pi] == s[si]:
+			pi++
+			si++
 		case star >= 0:
 			pi = star + 1
-			mark++
+			mark += runeLen(s[mark:])
 			si = mark
 		default:
 			return false
@@ -92,4 +108,14 @@ func globMatch(pat, s string) bool {
 		pi++
 	}
 	return pi == len(pat)
+}
+
+// runeLen is the length in bytes of the character s starts with: 1 for
+// ASCII and for a byte that does not start valid UTF-8.
+func runeLen(s string) int {
+	if s[0] < utf8.RuneSelf {
+		return 1
+	}
+	_, n := utf8.DecodeRuneInString(s)
+	return n
 }

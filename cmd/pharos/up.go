@@ -1,0 +1,62 @@
+package main
+
+import (
+	"context"
+	"log/slog"
+	"os"
+	"os/signal"
+	"syscall"
+	"time"
+
+	"github.com/spf13/cobra"
+
+	"github.com/pharos-cdn/pharos/internal/node"
+)
+
+func newUpCommand() *cobra.Command {
+	cfg := node.Config{}
+	var cacheMem, cacheDisk byteSize = 256 << 20, 0
+	var logLevel string
+	cmd := &cobra.Command{
+		Use:   "up",
+		Short: "Run a whole CDN on this machine: engine, API and edge in one process",
+		Example: `  pharos up --origin http://127.0.0.1:3000
+  curl -i http://127.0.0.1:8080/`,
+		Args: cobra.NoArgs,
+		RunE: func(cmd *cobra.Command, _ []string) error {
+			if err := bindEnv(cmd); err != nil {
+				return err
+			}
+			var level slog.Level
+			if err := level.UnmarshalText([]byte(logLevel)); err != nil {
+				return err
+			}
+			cfg.Logger = slog.New(slog.NewTextHandler(os.Stderr, &slog.HandlerOptions{Level: level}))
+			cfg.CacheMem, cfg.CacheDisk = int64(cacheMem), int64(cacheDisk)
+			if cfg.EdgeID == "" {
+				cfg.EdgeID, _ = os.Hostname()
+			}
+			ctx, stop := signal.NotifyContext(context.Background(), syscall.SIGINT, syscall.SIGTERM)
+			defer stop()
+			return node.Run(ctx, cfg, cmd.OutOrStdout())
+		},
+	}
+	f := cmd.Flags()
+	f.StringVar(&cfg.DataDir, "data", "./pharos-data", "directory for the engine's storage, credentials and cache")
+	f.StringVar(&cfg.HTTPAddr, "http", ":8080", "edge HTTP listen address")
+	f.StringVar(&cfg.HTTPSAddr, "https", ":8443", "edge HTTPS listen address (HTTPS arrives in a later release)")
+	f.StringVar(&cfg.APIAddr, "api", "127.0.0.1:9000", "management API listen address")
+	f.StringVar(&cfg.DNSAddr, "dns", ":5353", "DNS router listen address, UDP and TCP (the router arrives in a later release)")
+	f.StringVar(&cfg.Zone, "zone", "pharos.test", "DNS zone under which distribution domain names are made")
+	f.StringVar(&cfg.Origin, "origin", "", "create or update a quick-start distribution in front of this origin URL, answering every host")
+	f.Var(&cacheMem, "cache-mem", "memory cache size (e.g. 512MiB)")
+	f.Var(&cacheDisk, "cache-disk", "disk cache size (the disk tier arrives in a later release)")
+	f.StringVar(&cfg.NATS, "nats", "", "use an external NATS cluster (comma-separated URLs) instead of the embedded engine")
+	f.StringVar(&cfg.EdgeID, "id", "", "edge id, shown in Via (default: the host name)")
+	f.StringVar(&cfg.POP, "pop", "local", "point of presence name, shown in X-Pharos-Pop")
+	f.DurationVar(&cfg.Grace, "shutdown-grace", 30*time.Second, "how long in-flight responses may finish on SIGTERM")
+	f.StringVar(&logLevel, "log-level", "info", "log level: debug, info, warn, error")
+	f.String("geoip", "", "MaxMind database for geo restriction (arrives in a later release)")
+	f.String("trust-forwarded", "", "CIDRs whose X-Forwarded-For is believed (arrives in a later release)")
+	return cmd
+}

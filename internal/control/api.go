@@ -1,0 +1,168 @@
+package control
+
+import (
+	"crypto/subtle"
+	"encoding/json"
+	"errors"
+	"io"
+	"log/slog"
+	"net/http"
+	"strings"
+
+	"github.com/pharos-cdn/pharos/internal/model"
+)
+
+// API serves the native JSON management API under /v1/.
+type API struct {
+	svc   *Service
+	creds Credentials
+	log   *slog.Logger
+	mux   *http.ServeMux
+}
+
+// NewAPI returns the API handler.
+func NewAPI(svc *Service, creds Credentials, log *slog.Logger) *API {
+	a := &API{svc: svc, creds: creds, log: log, mux: http.NewServeMux()}
+	a.mux.HandleFunc("GET /healthz", func(w http.ResponseWriter, _ *http.Request) { io.WriteString(w, "ok\n") })
+	a.mux.HandleFunc("GET /v1/distributions", a.auth(a.listDistributions))
+	a.mux.HandleFunc("POST /v1/distributions", a.auth(a.createDistribution))
+	a.mux.HandleFunc("GET /v1/distributions/{id}", a.auth(a.getDistribution))
+	a.mux.HandleFunc("PUT /v1/distributions/{id}", a.auth(a.updateDistribution))
+	a.mux.HandleFunc("DELETE /v1/distributions/{id}", a.auth(a.deleteDistribution))
+	return a
+}
+
+func (a *API) ServeHTTP(w http.ResponseWriter, r *http.Request) { a.mux.ServeHTTP(w, r) }
+
+// auth accepts `Authorization: Bearer <secret>`. (AWS Signature Version 4
+// comes with the CloudFront-compatible API.)
+func (a *API) auth(next http.HandlerFunc) http.HandlerFunc {
+	return func(w http.ResponseWriter, r *http.Request) {
+		tok, ok := strings.CutPrefix(r.Header.Get("Authorization"), "Bearer ")
+		if !ok || subtle.ConstantTimeCompare([]byte(tok), []byte(a.creds.SecretAccessKey)) != 1 {
+			writeError(w, http.StatusUnauthorized, "AccessDenied", "missing or wrong credentials", "")
+			return
+		}
+		next(w, r)
+	}
+}
+
+// distributionJSON is the wire form: the model plus its version and status.
+type distributionJSON struct {
+	model.Distribution
+	ETag   string `json:"etag"`
+	Status string `json:"status"`
+}
+
+func toJSON(s Stored) distributionJSON {
+	// Per-edge deployment tracking comes with the multi-edge control plane;
+	// until then the single edge applies a change as soon as it is stored.
+	return distributionJSON{Distribution: s.Distribution, ETag: s.ETag, Status: "Deployed"}
+}
+
+func (a *API) listDistributions(w http.ResponseWriter, r *http.Request) {
+	all, err := a.svc.List(r.Context())
+	if err != nil {
+		a.fail(w, err)
+		return
+	}
+	out := make([]distributionJSON, 0, len(all))
+	for _, s := range all {
+		out = append(out, toJSON(s))
+	}
+	writeJSON(w, http.StatusOK, map[string]any{"items": out})
+}
+
+func (a *API) createDistribution(w http.ResponseWriter, r *http.Request) {
+	var d model.Distribution
+	if !decode(w, r, &d) {
+		return
+	}
+	st, err := a.svc.Create(r.Context(), d)
+	if err != nil {
+		a.fail(w, err)
+		return
+	}
+	w.Header().Set("ETag", st.ETag)
+	w.Header().Set("Location", "/v1/distributions/"+st.Distribution.ID)
+	writeJSON(w, http.StatusCreated, toJSON(st))
+}
+
+func (a *API) getDistribution(w http.ResponseWriter, r *http.Request) {
+	st, err := a.svc.Get(r.Context(), r.PathValue("id"))
+	if err != nil {
+		a.fail(w, err)
+		return
+	}
+	w.Header().Set("ETag", st.ETag)
+	writeJSON(w, http.StatusOK, toJSON(st))
+}
+
+func (a *API) updateDistribution(w http.ResponseWriter, r *http.Request) {
+	var d model.Distribution
+	if !decode(w, r, &d) {
+		return
+	}
+	st, err := a.svc.Update(r.Context(), r.PathValue("id"), r.Header.Get("If-Match"), d)
+	if err != nil {
+		a.fail(w, err)
+		return
+	}
+	w.Header().Set("ETag", st.ETag)
+	writeJSON(w, http.StatusOK, toJSON(st))
+}
+
+func (a *API) deleteDistribution(w http.ResponseWriter, r *http.Request) {
+	if err := a.svc.Delete(r.Context(), r.PathValue("id"), r.Header.Get("If-Match")); err != nil {
+		a.fail(w, err)
+		return
+	}
+	w.WriteHeader(http.StatusNoContent)
+}
+
+// decode reads a JSON body strictly: unknown fields are an error that names
+// them, so a typo is not silently ignored.
+func decode(w http.ResponseWriter, r *http.Request, v any) bool {
+	dec := json.NewDecoder(http.MaxBytesReader(w, r.Body, 1<<20))
+	dec.DisallowUnknownFields()
+	if err := dec.Decode(v); err != nil {
+		writeError(w, http.StatusBadRequest, "MalformedInput", "request body: "+err.Error(), "")
+		return false
+	}
+	return true
+}
+
+func (a *API) fail(w http.ResponseWriter, err error) {
+	var ve model.ValidationError
+	switch {
+	case errors.As(err, &ve):
+		writeError(w, http.StatusBadRequest, "InvalidArgument", ve.Error(), ve[0].Field)
+	case errors.Is(err, ErrNotFound):
+		writeError(w, http.StatusNotFound, "NoSuchDistribution", err.Error(), "")
+	case errors.Is(err, ErrPrecondition):
+		writeError(w, http.StatusPreconditionFailed, "PreconditionFailed", err.Error(), "")
+	case errors.Is(err, ErrAliasInUse), errors.Is(err, ErrDefaultConflict):
+		writeError(w, http.StatusConflict, "CNAMEAlreadyExists", err.Error(), "")
+	default:
+		a.log.Error("api request failed", "err", err)
+		writeError(w, http.StatusInternalServerError, "InternalError", "internal error", "")
+	}
+}
+
+type apiError struct {
+	Code    string `json:"code"`
+	Message string `json:"message"`
+	Field   string `json:"field,omitempty"`
+}
+
+func writeError(w http.ResponseWriter, status int, code, msg, field string) {
+	writeJSON(w, status, map[string]apiError{"error": {Code: code, Message: msg, Field: field}})
+}
+
+func writeJSON(w http.ResponseWriter, status int, v any) {
+	w.Header().Set("Content-Type", "application/json")
+	w.WriteHeader(status)
+	enc := json.NewEncoder(w)
+	enc.SetIndent("", "  ")
+	enc.Encode(v)
+}

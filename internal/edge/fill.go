@@ -1,0 +1,286 @@
+package edge
+
+import (
+	"context"
+	"fmt"
+	"io"
+	"net/http"
+	"slices"
+	"strconv"
+	"time"
+
+	"github.com/pharos-cdn/pharos/internal/httpcache"
+	"github.com/pharos-cdn/pharos/internal/store"
+)
+
+// detachWindow is how far the origin may run ahead of the slowest viewer
+// once an object is too large to keep: memory stays bounded by it.
+const detachWindow = 4 << 20
+
+// miss handles a request the cache cannot answer by itself: nothing stored,
+// or stale (o, m) needing revalidation. Concurrent misses for one key join
+// one fill; the first leads it.
+func (s *Server) miss(x *Exchange, stale *store.Object, sm *meta) {
+	f, leader := s.store.Begin(x.key)
+	if !leader {
+		s.metrics.collapsed.Add(1)
+		if s.joinFill(x, f, stale, sm) {
+			return
+		}
+		// The leader's response was not shareable with this request: fetch
+		// for ourselves, outside the fill (Varnish's hit-for-miss).
+		s.fetch(x, stale, sm, nil)
+		return
+	}
+	// Re-check inside the flight: between our lookup and Begin, the previous
+	// fill for this key may have finished and stored a fresh object, and
+	// fetching again would be a needless origin request.
+	if o := s.store.Get(x.key); o != nil && o != stale {
+		m := o.Meta.(*meta)
+		if st, _ := httpcache.Freshness(m.decision, m.age(x.Now)); st == httpcache.Fresh && !m.marker && !m.decision.NoCacheRevalidate {
+			s.store.Finish(f)
+			s.serveObject(x, o, m, resultHit, httpcache.CacheStatus{Hit: true})
+			return
+		}
+	}
+	s.fetch(x, stale, sm, f)
+}
+
+// joinFill waits for the leader and serves what it published; false means
+// the caller must fetch for itself.
+func (s *Server) joinFill(x *Exchange, f *store.Fill, stale *store.Object, sm *meta) bool {
+	o, ferr := f.Wait(x.R.Context())
+	if o == nil {
+		return false
+	}
+	m := o.Meta.(*meta)
+	if m.varyFields != nil {
+		// The leader's response varies: it suits us only if our values of
+		// the Vary fields select the same variant.
+		s.setVariantKey(x, m.varyFields)
+		if string(x.key[x.primaryLen:]) != m.varyKey {
+			return false
+		}
+	}
+	if ferr != nil || o == stale {
+		s.serveObject(x, o, m, resultStaleHit, httpcache.CacheStatus{Fwd: "stale", Collapsed: true, Detail: "origin-error"})
+		return true
+	}
+	s.serveObject(x, o, m, resultHit, httpcache.CacheStatus{Fwd: "miss", Collapsed: true})
+	return true
+}
+
+// fetch gets the object from the origin for x, stores it when allowed, and
+// answers the viewer. f is the fill it leads, or nil when it fetches alone.
+func (s *Server) fetch(x *Exchange, stale *store.Object, sm *meta, f *store.Fill) {
+	publish := func(o *store.Object, err error) {
+		if f != nil {
+			s.store.Publish(f, o, err)
+		}
+	}
+	finish := func() {
+		if f != nil {
+			s.store.Finish(f)
+		}
+	}
+	// A fill outlives its leader's viewer: others may be waiting on it, and
+	// finishing it fills the cache. Origin timeouts still bound it.
+	ctx := x.R.Context()
+	if f != nil {
+		ctx = context.WithoutCancel(ctx)
+	}
+	var cond http.Header
+	if sm != nil {
+		cond, _ = httpcache.RevalidationHeaders(sm.header)
+	}
+	// HEAD misses fetch with GET so that the body can be stored (nginx's
+	// proxy_cache_convert_head); the HEAD viewer still gets no body.
+	method := x.R.Method
+	if method == http.MethodHead {
+		method = http.MethodGet
+	}
+	req, err := s.originRequest(x, method, cond)
+	if err != nil {
+		publish(nil, err)
+		finish()
+		s.edgeError(x, http.StatusBadRequest, "bad request")
+		return
+	}
+	reqTime := s.now()
+	resp, err := x.B.origin.Do(ctx, req)
+	respTime := s.now()
+	s.metrics.originFetches.Add(1)
+	if err != nil {
+		if stale != nil && httpcache.UsableOnError(sm.decision, sm.age(respTime)) {
+			publish(stale, err)
+			finish()
+			s.serveObject(x, stale, sm, resultStaleHit, httpcache.CacheStatus{Fwd: "stale", Detail: "origin-error"})
+			return
+		}
+		publish(nil, err)
+		finish()
+		s.originError(x, err)
+		return
+	}
+	if stale != nil && resp.StatusCode == http.StatusNotModified {
+		resp.Body.Close()
+		s.refreshed(x, stale, sm, resp, reqTime, respTime, publish, finish)
+		return
+	}
+	if stale != nil && resp.StatusCode >= 500 && httpcache.UsableOnError(sm.decision, sm.age(respTime)) {
+		resp.Body.Close()
+		err := fmt.Errorf("origin answered %d", resp.StatusCode)
+		publish(stale, err)
+		finish()
+		s.serveObject(x, stale, sm, resultStaleHit, httpcache.CacheStatus{Fwd: "stale", FwdStatus: resp.StatusCode, Detail: "origin-error"})
+		return
+	}
+
+	fwd := "uri-miss"
+	if stale != nil {
+		fwd = "stale"
+	}
+	m := &meta{status: resp.StatusCode, header: storedHeader(resp.Header), requestTime: reqTime, responseTime: respTime}
+	m.decision = httpcache.Decide(httpcache.Request{Method: method, Header: x.R.Header}, resp.StatusCode, resp.Header, x.B.policyFor(resp.StatusCode), respTime)
+	fields, star := httpcache.VaryFields(resp.Header)
+	if !m.decision.Store || star || resp.ContentLength > s.store.MaxObject() && f == nil {
+		publish(nil, nil)
+		finish()
+		defer resp.Body.Close()
+		x.status = resp.StatusCode
+		s.streamResponse(x, resp, resultMiss, httpcache.CacheStatus{Fwd: fwd, FwdStatus: resp.StatusCode})
+		return
+	}
+	if len(fields) > 0 {
+		m.varyFields = fields
+		s.setVariantKey(x, fields)
+		m.varyKey = string(x.key[x.primaryLen:])
+	} else {
+		x.key = x.key[:x.primaryLen]
+	}
+	obj := store.NewObject(m, m.size())
+	publish(obj, nil)
+	go s.fillBody(resp, obj, f, string(x.key), string(x.key[:x.primaryLen]))
+	s.serveObject(x, obj, m, resultMiss, httpcache.CacheStatus{Fwd: fwd, FwdStatus: resp.StatusCode, Stored: true})
+}
+
+// refreshed handles a 304 to a revalidation: the stored body lives on under
+// the merged header (RFC 9111 §4.3.4) and the viewer gets a RefreshHit.
+func (s *Server) refreshed(x *Exchange, stale *store.Object, sm *meta, resp *http.Response,
+	reqTime, respTime time.Time, publish func(*store.Object, error), finish func()) {
+	header := httpcache.MergeNotModified(sm.header, storedHeader(resp.Header))
+	nm := &meta{status: sm.status, header: header, requestTime: reqTime, responseTime: respTime,
+		varyFields: sm.varyFields, varyKey: sm.varyKey}
+	nm.decision = httpcache.Decide(httpcache.Request{Method: http.MethodGet, Header: x.R.Header}, sm.status, header, x.B.policyFor(sm.status), respTime)
+	no := stale.WithMeta(nm, nm.size())
+	if nm.decision.Store {
+		s.store.Put(stale.Key(), no)
+	} else {
+		s.store.Remove(stale.Key(), stale)
+	}
+	publish(no, nil)
+	finish()
+	s.serveObject(x, no, nm, resultRefreshHit, httpcache.CacheStatus{Fwd: "stale", FwdStatus: http.StatusNotModified, Stored: nm.decision.Store})
+}
+
+// fillBody copies the origin's body into obj while viewers read it, then
+// stores obj under key (and a Vary marker under primary when it varies).
+// It runs on its own goroutine so that no viewer's pace limits the fill.
+func (s *Server) fillBody(resp *http.Response, obj *store.Object, f *store.Fill, key, primary string) {
+	defer resp.Body.Close()
+	finish := func() {
+		if f != nil {
+			s.store.Finish(f)
+			f = nil
+		}
+	}
+	defer finish()
+	m := obj.Meta.(*meta)
+	body := obj.Body
+	bufp := s.bufPool.Get().(*[]byte)
+	defer s.bufPool.Put(bufp)
+	buf := *bufp
+	detached := false
+	var written int64
+	for {
+		n, err := resp.Body.Read(buf)
+		if n > 0 {
+			if !detached && written+int64(n) > s.store.MaxObject() {
+				// Too large to keep: stream it through. Later requests lead
+				// fills of their own instead of joining this one.
+				detached = true
+				body.Detach()
+				finish()
+			}
+			if detached {
+				if werr := body.WaitRoom(context.Background(), detachWindow); werr != nil {
+					body.Close(werr)
+					return
+				}
+			}
+			body.Write(buf[:n])
+			written += int64(n)
+		}
+		if err == io.EOF {
+			break
+		}
+		if err != nil {
+			s.log.Warn("origin body failed", "key", key, "err", err)
+			body.Close(err)
+			return
+		}
+	}
+	if resp.ContentLength >= 0 && written != resp.ContentLength {
+		body.Close(fmt.Errorf("origin body truncated: %d of %d bytes", written, resp.ContentLength))
+		return
+	}
+	body.Close(nil)
+	if detached {
+		return
+	}
+	if _, ok := m.header["Content-Length"]; !ok && m.status != http.StatusNoContent && m.status != http.StatusNotModified {
+		// The origin sent it chunked; now that the size is known, hits carry it.
+		nm := *m
+		nm.header = m.header.Clone()
+		nm.header["Content-Length"] = []string{strconv.FormatInt(written, 10)}
+		obj = obj.WithMeta(&nm, nm.size())
+	}
+	if m.varyFields != nil {
+		marker := &meta{marker: true, varyFields: slices.Clone(m.varyFields), decision: m.decision,
+			header: http.Header{}, requestTime: m.requestTime, responseTime: m.responseTime}
+		s.store.Put(primary, store.NewObject(marker, marker.size()))
+	}
+	s.store.Put(key, obj)
+}
+
+// refreshInBackground revalidates a stale object while the viewer has
+// already been answered from it (stale-while-revalidate, RFC 5861 §3).
+func (s *Server) refreshInBackground(x *Exchange) {
+	f, leader := s.store.Begin(x.key)
+	if !leader {
+		return // someone is already refreshing it
+	}
+	o, m := s.lookup(x)
+	if o == nil {
+		s.store.Finish(f)
+		return
+	}
+	// The fill needs its own exchange: the viewer's is done once we return.
+	bx := &Exchange{
+		W: discardWriter{h: http.Header{}}, R: x.R.Clone(context.WithoutCancel(x.R.Context())),
+		B: x.B, Now: x.Now, ReqID: x.ReqID, HTTPS: x.HTTPS, primaryLen: x.primaryLen, background: true,
+	}
+	bx.key = append(bx.keyBuf[:0], x.key...)
+	s.wg.Add(1)
+	go func() {
+		defer s.wg.Done()
+		s.fetch(bx, o, m, f)
+	}()
+}
+
+// discardWriter is the viewer of a background refresh: nobody.
+type discardWriter struct{ h http.Header }
+
+func (d discardWriter) Header() http.Header         { return d.h }
+func (d discardWriter) Write(p []byte) (int, error) { return len(p), nil }
+func (d discardWriter) WriteHeader(int)             {}

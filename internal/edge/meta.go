@@ -1,0 +1,48 @@
+package edge
+
+import (
+	"net/http"
+	"time"
+
+	"github.com/pharos-cdn/pharos/internal/httpcache"
+)
+
+// meta is what the edge keeps with a stored response besides its body.
+// It is immutable once stored: a revalidation makes a new one.
+type meta struct {
+	status       int
+	header       http.Header // as sent to viewers, before the edge's own fields
+	requestTime  time.Time   // when the origin request was sent (RFC 9111 §4.2.3)
+	responseTime time.Time   // when its response arrived
+	decision     httpcache.Decision
+	varyFields   []string // the response's Vary, normalised; nil without one
+	varyKey      string   // the secondary key this variant answers
+	marker       bool     // a Vary marker: no response, only varyFields
+}
+
+func (m *meta) age(now time.Time) time.Duration {
+	return httpcache.CurrentAge(m.header, m.requestTime, m.responseTime, now)
+}
+
+// size estimates the bytes m holds, for the store's accounting.
+func (m *meta) size() int {
+	n := 256
+	for k, vs := range m.header {
+		n += len(k) + 16
+		for _, v := range vs {
+			n += len(v) + 16
+		}
+	}
+	return n + len(m.varyKey)
+}
+
+// storedHeader returns the header to keep from an origin response: no
+// hop-by-hop fields and no Set-Cookie (one viewer's cookie must never be
+// served to another; CloudFront strips it from cached responses too).
+func storedHeader(h http.Header) http.Header {
+	out := h.Clone()
+	removeHopByHop(out)
+	delete(out, "Set-Cookie")
+	delete(out, "Pharos-Cdn-Cache-Control") // addressed to us alone (RFC 9213 §2)
+	return out
+}

@@ -1,0 +1,176 @@
+package edge
+
+import (
+	"context"
+	"crypto/rand"
+	"encoding/hex"
+	"errors"
+	"fmt"
+	"log/slog"
+	"net"
+	"net/http"
+	"strconv"
+	"sync"
+	"sync/atomic"
+	"time"
+
+	"github.com/pharos-cdn/pharos/internal/store"
+)
+
+// Config is an edge's identity and limits.
+type Config struct {
+	ID       string // edge id, in Via and logs
+	POP      string // point of presence, in X-Pharos-Pop
+	CacheMem int64  // bytes for the memory tier
+	// MaxObject is the largest body kept in memory (0: CacheMem/8).
+	MaxObject int64
+	Logger    *slog.Logger
+	Now       func() time.Time // injectable clock; time.Now when nil
+}
+
+// Server is an edge server.
+type Server struct {
+	cfg      Config
+	log      *slog.Logger
+	now      func() time.Time
+	store    *store.Memory
+	table    atomic.Pointer[Table]
+	pool     *originPool
+	applyMu  sync.Mutex
+	via      string
+	popValue []string
+	idPrefix string
+	reqSeq   atomic.Uint64
+	bufPool  sync.Pool
+	metrics  metrics
+	wg       sync.WaitGroup // background refreshes
+	applied  chan struct{}  // closed and replaced on every Apply
+}
+
+// New returns an edge with an empty routing table.
+func New(cfg Config) *Server {
+	if cfg.Logger == nil {
+		cfg.Logger = slog.Default()
+	}
+	if cfg.Now == nil {
+		cfg.Now = time.Now
+	}
+	if cfg.CacheMem <= 0 {
+		cfg.CacheMem = 256 << 20
+	}
+	var rnd [4]byte
+	rand.Read(rnd[:])
+	s := &Server{
+		cfg:      cfg,
+		log:      cfg.Logger.With("role", "edge", "edge", cfg.ID),
+		now:      cfg.Now,
+		store:    store.NewMemory(cfg.CacheMem, cfg.MaxObject),
+		pool:     newOriginPool(),
+		via:      "1.1 " + cfg.ID + " (pharos)",
+		popValue: []string{cfg.POP},
+		idPrefix: cfg.ID + "-" + hex.EncodeToString(rnd[:]) + "-",
+		applied:  make(chan struct{}),
+	}
+	s.bufPool.New = func() any { b := make([]byte, 32<<10); return &b }
+	s.table.Store(&Table{hosts: map[string]*Dist{}})
+	return s
+}
+
+// Apply compiles distribution documents (JSON, keyed by name) at revision
+// rev and swaps them in. On error the running table stays.
+func (s *Server) Apply(rev uint64, docs map[string][]byte) error {
+	s.applyMu.Lock()
+	defer s.applyMu.Unlock()
+	s.pool.begin()
+	t, err := compile(s, rev, docs, s.pool)
+	if err != nil {
+		s.log.Error("configuration rejected; keeping the previous one", "revision", rev, "err", err)
+		return err
+	}
+	s.table.Store(t)
+	s.pool.end()
+	close(s.applied)
+	s.applied = make(chan struct{})
+	s.log.Info("configuration applied", "revision", rev, "distributions", len(t.dists))
+	return nil
+}
+
+// Revision is the revision of the configuration in force.
+func (s *Server) Revision() uint64 { return s.table.Load().Revision }
+
+// WaitRevision blocks until a configuration at rev or later is in force.
+func (s *Server) WaitRevision(ctx context.Context, rev uint64) error {
+	for {
+		s.applyMu.Lock()
+		ch := s.applied
+		s.applyMu.Unlock()
+		if s.Revision() >= rev {
+			return nil
+		}
+		select {
+		case <-ch:
+		case <-ctx.Done():
+			return fmt.Errorf("edge: waiting for configuration revision %d: %w", rev, ctx.Err())
+		}
+	}
+}
+
+// ServeHTTP routes a viewer request to its distribution and behaviour and
+// runs that behaviour's stage chain.
+func (s *Server) ServeHTTP(w http.ResponseWriter, r *http.Request) {
+	x := &Exchange{W: w, R: r, Now: s.now(), HTTPS: r.TLS != nil}
+	x.ReqID = s.idPrefix + strconv.FormatUint(s.reqSeq.Add(1), 36)
+	d := s.table.Load().Lookup(hostOnly(r.Host))
+	if d == nil {
+		x.B = nil
+		s.noDistribution(x)
+		return
+	}
+	x.B = d.Match(r.URL.Path)
+	x.B.handler(x)
+}
+
+func (s *Server) noDistribution(x *Exchange) {
+	s.metrics.count(resultError)
+	h := x.W.Header()
+	h.Set("Content-Type", "text/plain; charset=utf-8")
+	s.edgeHeaders(x, h, nil, resultError)
+	x.W.WriteHeader(http.StatusNotFound)
+	fmt.Fprintf(x.W, "404 Not Found: no distribution answers for host %q\n", hostOnly(x.R.Host))
+}
+
+// HTTPServer returns an http.Server for the edge with the limits a public
+// server needs: header read timeout and size limit (431 beyond it), body
+// read timeout, idle timeout. Responses have no write timeout: large
+// bodies and slow viewers are legitimate, and stalls are caught per read.
+func (s *Server) HTTPServer() *http.Server {
+	return &http.Server{
+		Handler:           s,
+		ReadHeaderTimeout: 10 * time.Second,
+		ReadTimeout:       5 * time.Minute,
+		IdleTimeout:       2 * time.Minute,
+		MaxHeaderBytes:    20 << 10, // CloudFront's 20,480-byte request limit
+		ErrorLog:          slog.NewLogLogger(s.log.Handler(), slog.LevelDebug),
+	}
+}
+
+// Serve serves HTTP on l until ctx is done, then shuts down gracefully:
+// in-flight responses finish (up to grace).
+func (s *Server) Serve(ctx context.Context, l net.Listener, grace time.Duration) error {
+	srv := s.HTTPServer()
+	errc := make(chan error, 1)
+	go func() { errc <- srv.Serve(l) }()
+	select {
+	case err := <-errc:
+		return fmt.Errorf("edge: serve: %w", err)
+	case <-ctx.Done():
+	}
+	sctx, cancel := context.WithTimeout(context.Background(), grace)
+	defer cancel()
+	err := srv.Shutdown(sctx)
+	s.wg.Wait()
+	if err != nil && !errors.Is(err, context.DeadlineExceeded) {
+		return fmt.Errorf("edge: shutdown: %w", err)
+	}
+	return nil
+}

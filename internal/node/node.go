@@ -1,0 +1,168 @@
+// Package node runs every role of Pharos in one process on one machine:
+// the engine (embedded NATS), the control plane's API and an edge. It is
+// what `pharos up` starts.
+package node
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"io"
+	"log/slog"
+	"net"
+	"net/http"
+	"os"
+	"strings"
+	"time"
+
+	"github.com/pharos-cdn/pharos/internal/bus"
+	"github.com/pharos-cdn/pharos/internal/control"
+	"github.com/pharos-cdn/pharos/internal/edge"
+	"github.com/pharos-cdn/pharos/internal/model"
+)
+
+// Config is what `pharos up` was asked for.
+type Config struct {
+	DataDir   string
+	HTTPAddr  string
+	HTTPSAddr string
+	APIAddr   string
+	DNSAddr   string
+	Zone      string
+	Origin    string // optional quick-start origin URL
+	CacheMem  int64
+	CacheDisk int64
+	NATS      string // external NATS URLs; "" embeds one
+	EdgeID    string
+	POP       string
+	Grace     time.Duration // how long in-flight responses may finish on stop
+	Logger    *slog.Logger
+}
+
+// Run starts everything, prints where each part listens to out, and serves
+// until ctx is done; then it stops gracefully.
+func Run(ctx context.Context, cfg Config, out io.Writer) error {
+	log := cfg.Logger
+	if err := os.MkdirAll(cfg.DataDir, 0o700); err != nil {
+		return fmt.Errorf("create data directory: %w", err)
+	}
+	var origin model.Origin
+	if cfg.Origin != "" {
+		o, err := model.OriginFromURL(cfg.Origin)
+		if err != nil {
+			return fmt.Errorf("--origin: %w", err)
+		}
+		origin = o
+	}
+	// Listen first: a taken port should fail before anything is changed.
+	edgeL, err := net.Listen("tcp", cfg.HTTPAddr)
+	if err != nil {
+		return fmt.Errorf("--http %s: %w", cfg.HTTPAddr, err)
+	}
+	defer edgeL.Close()
+	apiL, err := net.Listen("tcp", cfg.APIAddr)
+	if err != nil {
+		return fmt.Errorf("--api %s: %w", cfg.APIAddr, err)
+	}
+	defer apiL.Close()
+
+	b, err := bus.Start(ctx, bus.Options{DataDir: cfg.DataDir, URLs: cfg.NATS, Name: "pharos-up", Logger: log})
+	if err != nil {
+		return err
+	}
+	defer b.Close()
+
+	creds, credPath, err := control.LoadCredentials(cfg.DataDir)
+	if err != nil {
+		return err
+	}
+	svc := control.NewService(b.Config(), cfg.Zone)
+	var quick *control.Stored
+	var wantRev uint64
+	if cfg.Origin != "" {
+		st, rev, err := svc.UpsertDefault(ctx, origin)
+		if err != nil {
+			return fmt.Errorf("quick-start distribution: %w", err)
+		}
+		quick, wantRev = &st, rev
+	}
+
+	e := edge.New(edge.Config{ID: cfg.EdgeID, POP: cfg.POP, CacheMem: cfg.CacheMem, Logger: log})
+	watchCtx, stopWatch := context.WithCancel(ctx)
+	defer stopWatch()
+	go b.Config().Watch(watchCtx, func(s bus.Snapshot) {
+		e.Apply(s.Revision, distributionDocs(s))
+	})
+	wctx, cancel := context.WithTimeout(ctx, 15*time.Second)
+	err = e.WaitRevision(wctx, wantRev)
+	cancel()
+	if err != nil {
+		return err
+	}
+
+	api := &http.Server{Handler: control.NewAPI(svc, creds, log), ReadHeaderTimeout: 10 * time.Second}
+	go api.Serve(apiL)
+	defer api.Close()
+
+	printBanner(out, cfg, edgeL.Addr(), apiL.Addr(), credPath, quick)
+	if cfg.CacheDisk > 0 {
+		log.Warn("--cache-disk: the disk tier is not available yet; caching in memory only")
+	}
+	err = e.Serve(ctx, edgeL, cfg.Grace)
+	sctx, cancel := context.WithTimeout(context.Background(), 5*time.Second)
+	defer cancel()
+	api.Shutdown(sctx)
+	if err != nil && !errors.Is(err, http.ErrServerClosed) {
+		return err
+	}
+	log.Info("stopped")
+	return nil
+}
+
+// distributionDocs picks the distribution documents out of a snapshot.
+func distributionDocs(s bus.Snapshot) map[string][]byte {
+	docs := make(map[string][]byte, len(s.Entries))
+	for k, e := range s.Entries {
+		if strings.HasPrefix(k, "dist.") {
+			docs[k] = e.Value
+		}
+	}
+	return docs
+}
+
+func printBanner(out io.Writer, cfg Config, edgeAddr, apiAddr net.Addr, credPath string, quick *control.Stored) {
+	edgeURL := "http://" + dialable(edgeAddr)
+	fmt.Fprintf(out, "Pharos is up.\n")
+	fmt.Fprintf(out, "  edge   %s\n", edgeURL)
+	fmt.Fprintf(out, "  api    http://%s\n", dialable(apiAddr))
+	fmt.Fprintf(out, "  dns    %s (zone %s; the DNS router is not part of this build yet)\n", cfg.DNSAddr, cfg.Zone)
+	if cfg.HTTPSAddr != "" {
+		fmt.Fprintf(out, "  https  %s (not part of this build yet)\n", cfg.HTTPSAddr)
+	}
+	fmt.Fprintf(out, "  data   %s\n", cfg.DataDir)
+	if credPath != "" {
+		fmt.Fprintf(out, "  credentials in %s\n", credPath)
+	} else {
+		fmt.Fprintf(out, "  credentials from PHAROS_ACCESS_KEY_ID / PHAROS_SECRET_ACCESS_KEY\n")
+	}
+	if quick != nil {
+		d := quick.Distribution
+		fmt.Fprintf(out, "  origin %s (distribution %s, %s, answers every host)\n", cfg.Origin, d.ID, d.DomainName)
+		fmt.Fprintf(out, "\nTry:\n  curl -i %s/\n", edgeURL)
+	} else {
+		fmt.Fprintf(out, "\nNo --origin given: create a distribution through the API at http://%s/v1/distributions\n", dialable(apiAddr))
+	}
+}
+
+// dialable turns a listen address into one a client can use: an
+// unspecified host (":8080", "0.0.0.0") becomes 127.0.0.1.
+func dialable(a net.Addr) string {
+	host, port, err := net.SplitHostPort(a.String())
+	if err != nil {
+		return a.String()
+	}
+	if ip := net.ParseIP(host); ip == nil || ip.IsUnspecified() {
+		host = "127.0.0.1"
+	}
+	return net.JoinHostPort(host, port)
+}

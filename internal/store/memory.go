@@ -1,0 +1,234 @@
+package store
+
+import (
+	"hash/maphash"
+	"sync"
+	"sync/atomic"
+)
+
+const shardCount = 64
+
+// Memory is a size-bounded in-memory object index with S3-FIFO eviction.
+//
+// Lookups take a shard's read lock and bump the object's access counter;
+// they never touch the eviction queues. Inserts and evictions take one lock:
+// they happen on misses, which already wait on an origin.
+type Memory struct {
+	seed     maphash.Seed
+	shards   [shardCount]shard
+	maxBytes int64
+	maxObj   int64
+
+	evict evictor // guarded by evictMu
+	used  atomic.Int64
+	count atomic.Int64
+
+	evictMu sync.Mutex
+	stats   Stats
+}
+
+type shard struct {
+	mu    sync.RWMutex
+	objs  map[string]*Object
+	fills map[string]*Fill
+}
+
+// Stats counts what the store did. Fields are updated atomically.
+type Stats struct {
+	Hits, Misses, Inserts, Evictions, Collapsed atomic.Int64
+}
+
+// NewMemory returns a store bounded to maxBytes. Objects larger than
+// maxObject are never kept (they stream through); 0 means maxBytes/8.
+func NewMemory(maxBytes, maxObject int64) *Memory {
+	if maxObject <= 0 {
+		maxObject = maxBytes / 8
+	}
+	m := &Memory{seed: maphash.MakeSeed(), maxBytes: maxBytes, maxObj: maxObject}
+	for i := range m.shards {
+		m.shards[i].objs = make(map[string]*Object)
+		m.shards[i].fills = make(map[string]*Fill)
+	}
+	m.evict.init(maxBytes)
+	return m
+}
+
+func (m *Memory) shard(key []byte) *shard {
+	return &m.shards[maphash.Bytes(m.seed, key)%shardCount]
+}
+
+func (m *Memory) shardString(key string) *shard {
+	return &m.shards[maphash.String(m.seed, key)%shardCount]
+}
+
+// MaxObject is the largest body the store keeps.
+func (m *Memory) MaxObject() int64 { return m.maxObj }
+
+// Used is the number of bytes accounted to stored objects.
+func (m *Memory) Used() int64 { return m.used.Load() }
+
+// Len is the number of stored objects.
+func (m *Memory) Len() int64 { return m.count.Load() }
+
+// Stats returns the store's counters.
+func (m *Memory) Stats() *Stats { return &m.stats }
+
+// Get returns the object stored under key, or nil. It does not allocate.
+func (m *Memory) Get(key []byte) *Object {
+	s := m.shard(key)
+	s.mu.RLock()
+	o := s.objs[string(key)]
+	s.mu.RUnlock()
+	if o == nil {
+		m.stats.Misses.Add(1)
+		return nil
+	}
+	o.touch()
+	m.stats.Hits.Add(1)
+	return o
+}
+
+// Begin starts or joins the fill for key. The leader (leader == true) must
+// eventually call Finish; the others call Wait on the returned fill.
+func (m *Memory) Begin(key []byte) (f *Fill, leader bool) {
+	s := m.shard(key)
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	if f := s.fills[string(key)]; f != nil {
+		m.stats.Collapsed.Add(1)
+		return f, false
+	}
+	f = &Fill{key: string(key), ready: make(chan struct{})}
+	s.fills[f.key] = f
+	return f, true
+}
+
+// Publish hands obj (whose body may still be growing) to the fill's waiters,
+// and to anyone who joins the fill until Finish. A nil obj tells waiters to
+// fetch for themselves; err says why, when the origin failed.
+func (m *Memory) Publish(f *Fill, obj *Object, err error) { f.publish(obj, err) }
+
+// Finish ends the fill: later requests for its key start a new one. It
+// publishes nil to waiters if the leader never published.
+func (m *Memory) Finish(f *Fill) {
+	f.publish(nil, nil)
+	s := m.shardString(f.key)
+	s.mu.Lock()
+	if s.fills[f.key] == f {
+		delete(s.fills, f.key)
+	}
+	s.mu.Unlock()
+}
+
+// Put stores obj under key, replacing what was there, and evicts to stay
+// within bounds. It reports false when obj is too large to keep (or its body
+// was detached for growing so).
+func (m *Memory) Put(key string, obj *Object) bool {
+	size, keepable := obj.Body.keepable()
+	cost := size + int64(len(key)) + int64(obj.MetaSize) + objectOverhead
+	if !keepable || size > m.maxObj || cost > m.maxBytes {
+		return false
+	}
+
+	m.evictMu.Lock()
+	// obj may be stored already: under another key, it moves; under key, the
+	// old cost must leave the accounting before the new one replaces it.
+	if obj.queue != queueNone && obj.key != key {
+		m.removeLocked(obj.key, obj)
+	}
+	s := m.shardString(key)
+	s.mu.RLock()
+	old := s.objs[key]
+	s.mu.RUnlock()
+	if old != nil {
+		m.unlinkLocked(old) // still found by Get until replaced below
+	}
+	// Make room first, as the paper does: obj cannot be its own victim.
+	for m.used.Load()+cost > m.maxBytes {
+		victim, toGhost := m.evict.victim()
+		if victim == nil {
+			break
+		}
+		if toGhost {
+			m.evict.ghostAdd(maphash.String(m.seed, victim.key))
+		}
+		m.dropLocked(victim)
+		m.stats.Evictions.Add(1)
+	}
+	s.mu.Lock()
+	if obj.key != key {
+		obj.key = key
+	}
+	obj.cost = cost
+	s.objs[key] = obj
+	s.mu.Unlock()
+	ghost := m.evict.ghostHas(maphash.String(m.seed, key))
+	m.evict.insert(obj, ghost)
+	m.used.Add(cost)
+	m.count.Add(1)
+	m.stats.Inserts.Add(1)
+	m.evictMu.Unlock()
+	return true
+}
+
+// Remove deletes the object under key when it is obj (or anything, when obj
+// is nil), and reports whether something was removed.
+func (m *Memory) Remove(key string, obj *Object) bool {
+	m.evictMu.Lock()
+	defer m.evictMu.Unlock()
+	return m.removeLocked(key, obj)
+}
+
+func (m *Memory) removeLocked(key string, obj *Object) bool {
+	s := m.shardString(key)
+	s.mu.Lock()
+	cur := s.objs[key]
+	if cur == nil || (obj != nil && cur != obj) {
+		s.mu.Unlock()
+		return false
+	}
+	delete(s.objs, key)
+	s.mu.Unlock()
+	m.unlinkLocked(cur)
+	return true
+}
+
+// Range calls fn for every stored object until fn returns false. It sees a
+// moment's view of each shard and holds no lock while fn runs.
+func (m *Memory) Range(fn func(key string, o *Object) bool) {
+	var batch []*Object
+	for i := range m.shards {
+		s := &m.shards[i]
+		batch = batch[:0]
+		s.mu.RLock()
+		for _, o := range s.objs {
+			batch = append(batch, o)
+		}
+		s.mu.RUnlock()
+		for _, o := range batch {
+			if !fn(o.key, o) {
+				return
+			}
+		}
+	}
+}
+
+// dropLocked removes an evicted object from its shard and the accounting.
+func (m *Memory) dropLocked(o *Object) {
+	s := m.shardString(o.key)
+	s.mu.Lock()
+	if s.objs[o.key] == o {
+		delete(s.objs, o.key)
+	}
+	s.mu.Unlock()
+	m.used.Add(-o.cost)
+	m.count.Add(-1)
+}
+
+// unlinkLocked takes a replaced or removed object out of the queues.
+func (m *Memory) unlinkLocked(o *Object) {
+	if m.evict.remove(o) {
+		m.used.Add(-o.cost)
+		m.count.Add(-1)
+	}
+}
