@@ -17,6 +17,10 @@ import (
 // once an object is too large to keep: memory stays bounded by it.
 const detachWindow = 4 << 20
 
+// viewerStallTimeout ends a detached fill whose slowest viewer has read
+// nothing for this long, so a stalled viewer cannot pin an origin fetch.
+const viewerStallTimeout = 2 * time.Minute
+
 // miss handles a request the cache cannot answer by itself: nothing stored,
 // or stale (o, m) needing revalidation. Concurrent misses for one key join
 // one fill; the first leads it.
@@ -140,7 +144,7 @@ func (s *Server) fetch(x *Exchange, stale *store.Object, sm *meta, f *store.Fill
 	if stale != nil {
 		fwd = "stale"
 	}
-	m := &meta{status: resp.StatusCode, header: storedHeader(resp.Header), requestTime: reqTime, responseTime: respTime}
+	m := newMeta(resp.StatusCode, storedHeader(resp.Header), reqTime, respTime)
 	m.decision = httpcache.Decide(httpcache.Request{Method: method, Header: x.R.Header}, resp.StatusCode, resp.Header, x.B.policyFor(resp.StatusCode), respTime)
 	fields, star := httpcache.VaryFields(resp.Header)
 	if !m.decision.Store || star || resp.ContentLength > s.store.MaxObject() && f == nil {
@@ -169,8 +173,8 @@ func (s *Server) fetch(x *Exchange, stale *store.Object, sm *meta, f *store.Fill
 func (s *Server) refreshed(x *Exchange, stale *store.Object, sm *meta, resp *http.Response,
 	reqTime, respTime time.Time, publish func(*store.Object, error), finish func()) {
 	header := httpcache.MergeNotModified(sm.header, storedHeader(resp.Header))
-	nm := &meta{status: sm.status, header: header, requestTime: reqTime, responseTime: respTime,
-		varyFields: sm.varyFields, varyKey: sm.varyKey}
+	nm := newMeta(sm.status, header, reqTime, respTime)
+	nm.varyFields, nm.varyKey = sm.varyFields, sm.varyKey
 	nm.decision = httpcache.Decide(httpcache.Request{Method: http.MethodGet, Header: x.R.Header}, sm.status, header, x.B.policyFor(sm.status), respTime)
 	no := stale.WithMeta(nm, nm.size())
 	if nm.decision.Store {
@@ -213,7 +217,10 @@ func (s *Server) fillBody(resp *http.Response, obj *store.Object, f *store.Fill,
 				finish()
 			}
 			if detached {
-				if werr := body.WaitRoom(context.Background(), detachWindow); werr != nil {
+				wctx, cancel := context.WithTimeout(context.Background(), viewerStallTimeout)
+				werr := body.WaitRoom(wctx, detachWindow)
+				cancel()
+				if werr != nil {
 					body.Close(werr)
 					return
 				}
@@ -246,8 +253,8 @@ func (s *Server) fillBody(resp *http.Response, obj *store.Object, f *store.Fill,
 		obj = obj.WithMeta(&nm, nm.size())
 	}
 	if m.varyFields != nil {
-		marker := &meta{marker: true, varyFields: slices.Clone(m.varyFields), decision: m.decision,
-			header: http.Header{}, requestTime: m.requestTime, responseTime: m.responseTime}
+		marker := newMeta(0, http.Header{}, m.requestTime, m.responseTime)
+		marker.marker, marker.varyFields, marker.decision = true, slices.Clone(m.varyFields), m.decision
 		s.store.Put(primary, store.NewObject(marker, marker.size()))
 	}
 	s.store.Put(key, obj)

@@ -18,10 +18,23 @@ type meta struct {
 	varyFields   []string // the response's Vary, normalised; nil without one
 	varyKey      string   // the secondary key this variant answers
 	marker       bool     // a Vary marker: no response, only varyFields
+	// initialAge is RFC 9111 §4.2.3's corrected_initial_age, computed once
+	// when the response arrives so that a hit does not parse Date and Age.
+	initialAge time.Duration
 }
 
+// newMeta describes a response that arrived at responseTime.
+func newMeta(status int, header http.Header, requestTime, responseTime time.Time) *meta {
+	return &meta{
+		status: status, header: header, requestTime: requestTime, responseTime: responseTime,
+		initialAge: httpcache.CurrentAge(header, requestTime, responseTime, responseTime),
+	}
+}
+
+// age is the response's current_age: its initial age plus the time it has
+// been resident in the cache.
 func (m *meta) age(now time.Time) time.Duration {
-	return httpcache.CurrentAge(m.header, m.requestTime, m.responseTime, now)
+	return m.initialAge + max(now.Sub(m.responseTime), 0)
 }
 
 // size estimates the bytes m holds, for the store's accounting.

@@ -89,40 +89,71 @@ func (d *Directives) apply(elem string) {
 		hasArg = true
 		arg, ok = directiveArgument(rest)
 	}
-	switch {
-	case strings.EqualFold(name, dirMaxAge):
+	switch directiveOf(name) {
+	case dirMaxAge:
 		d.MaxAge, d.HasMaxAge, d.BadMaxAge = foldDelta(d.MaxAge, d.HasMaxAge, d.BadMaxAge, arg, hasArg && ok)
-	case strings.EqualFold(name, dirSMaxAge):
+	case dirSMaxAge:
 		d.SMaxAge, d.HasSMaxAge, d.BadSMaxAge = foldDelta(d.SMaxAge, d.HasSMaxAge, d.BadSMaxAge, arg, hasArg && ok)
-	case strings.EqualFold(name, dirSWR):
+	case dirSWR:
 		d.StaleWhileRevalidate, d.HasSWR, _ = foldDelta(d.StaleWhileRevalidate, d.HasSWR, false, arg, hasArg && ok)
-	case strings.EqualFold(name, dirSIE):
+	case dirSIE:
 		d.StaleIfError, d.HasSIE, _ = foldDelta(d.StaleIfError, d.HasSIE, false, arg, hasArg && ok)
-	case strings.EqualFold(name, dirNoStore):
+	case dirNoStore:
 		d.NoStore = true
-	case strings.EqualFold(name, dirMustRevalidate):
+	case dirMustRevalidate:
 		d.MustRevalidate = true
-	case strings.EqualFold(name, dirProxyRevalidate):
+	case dirProxyRevalidate:
 		d.ProxyRevalidate = true
-	case strings.EqualFold(name, dirNoCache):
+	case dirNoCache:
 		if fields := fieldNames(arg, hasArg && ok); fields != nil {
 			d.NoCacheFields = append(d.NoCacheFields, fields...)
 		} else {
 			d.NoCache = true
 		}
-	case strings.EqualFold(name, dirPrivate):
+	case dirPrivate:
 		if fields := fieldNames(arg, hasArg && ok); fields != nil {
 			d.PrivateFields = append(d.PrivateFields, fields...)
 		} else {
 			d.Private = true
 		}
-	case strings.EqualFold(name, dirPublic):
+	case dirPublic:
 		d.Public = d.Public || !hasArg
-	case strings.EqualFold(name, dirImmutable):
+	case dirImmutable:
 		d.Immutable = d.Immutable || !hasArg
-	case strings.EqualFold(name, dirMustUnderstand):
+	case dirMustUnderstand:
 		d.MustUnderstand = d.MustUnderstand || !hasArg
 	}
+}
+
+// directiveOf returns the lower-case name of a known directive, matched case-insensitively
+// (RFC 9111 §5.2), or "" for an unknown one. Switching on the length first keeps this to one
+// comparison for most names.
+func directiveOf(name string) string {
+	var candidates [3]string
+	switch len(name) {
+	case 6:
+		candidates[0] = dirPublic
+	case 7:
+		candidates[0], candidates[1] = dirMaxAge, dirPrivate
+	case 8:
+		candidates[0], candidates[1], candidates[2] = dirSMaxAge, dirNoStore, dirNoCache
+	case 9:
+		candidates[0] = dirImmutable
+	case 14:
+		candidates[0] = dirSIE
+	case 15:
+		candidates[0], candidates[1] = dirMustRevalidate, dirMustUnderstand
+	case 16:
+		candidates[0] = dirProxyRevalidate
+	case 22:
+		candidates[0] = dirSWR
+	}
+	for _, c := range candidates {
+		if c != "" && strings.EqualFold(name, c) {
+			return c
+		}
+	}
+	return ""
 }
 
 // directiveArgument decodes the text after a directive name, which must be "=" followed

@@ -140,7 +140,11 @@ func (m *Memory) Put(key string, obj *Object) bool {
 	s.mu.RLock()
 	old := s.objs[key]
 	s.mu.RUnlock()
+	wasMain := false
 	if old != nil {
+		// A replacement (a 304 refresh, a refetch) is the same content's
+		// newer copy: it keeps the old one's standing in the main queue.
+		wasMain = old.queue == queueMain
 		m.unlinkLocked(old) // still found by Get until replaced below
 	}
 	// Make room first, as the paper does: obj cannot be its own victim.
@@ -163,7 +167,7 @@ func (m *Memory) Put(key string, obj *Object) bool {
 	s.objs[key] = obj
 	s.mu.Unlock()
 	ghost := m.evict.ghostHas(maphash.String(m.seed, key))
-	m.evict.insert(obj, ghost)
+	m.evict.insert(obj, ghost || wasMain)
 	m.used.Add(cost)
 	m.count.Add(1)
 	m.stats.Inserts.Add(1)

@@ -7,6 +7,7 @@ import (
 	"bufio"
 	"context"
 	"encoding/json"
+	"flag"
 	"fmt"
 	"io"
 	"net"
@@ -15,6 +16,7 @@ import (
 	"os/exec"
 	"path/filepath"
 	"regexp"
+	"runtime"
 	"strings"
 	"sync"
 	"syscall"
@@ -38,6 +40,14 @@ func TestMain(m *testing.M) {
 			fmt.Fprintln(os.Stderr, "build", pkg, ":", err)
 			os.Exit(1)
 		}
+	}
+	// The tests mostly wait on processes and timers, not on the CPU: run
+	// more of them at once than there are cores, unless -parallel is given.
+	flag.Parse()
+	explicit := false
+	flag.Visit(func(f *flag.Flag) { explicit = explicit || f.Name == "test.parallel" })
+	if !explicit && runtime.GOMAXPROCS(0) < 8 {
+		flag.Set("test.parallel", "8")
 	}
 	code := m.Run()
 	os.RemoveAll(dir)
