@@ -146,6 +146,10 @@ func (s *Server) fetch(x *Exchange, stale *store.Object, sm *meta, f *store.Fill
 	}
 	m := newMeta(resp.StatusCode, storedHeader(resp.Header), reqTime, respTime)
 	m.decision = httpcache.Decide(httpcache.Request{Method: method, Header: x.R.Header}, resp.StatusCode, resp.Header, x.B.policyFor(resp.StatusCode), respTime)
+	for _, f := range m.decision.StripFields {
+		// no-cache="F" / private="F": F must not be served from the cache.
+		m.header.Del(f)
+	}
 	fields, star := httpcache.VaryFields(resp.Header)
 	if !m.decision.Store || star || resp.ContentLength > s.store.MaxObject() && f == nil {
 		publish(nil, nil)

@@ -50,7 +50,11 @@ func (s *Server) serveObject(x *Exchange, o *store.Object, m *meta, res result, 
 	}
 	h["Cache-Status"] = []string{string(httpcache.AppendCacheStatus(nil, cs))}
 
-	switch httpcache.EvaluateConditional(x.R.Method, x.R.Header, m.header) {
+	cond := 0
+	if m.status >= 200 && m.status < 300 { // RFC 9110 §13.2.1
+		cond = httpcache.EvaluateConditional(x.R.Method, x.R.Header, m.header)
+	}
+	switch cond {
 	case http.StatusNotModified:
 		nm := httpcache.NotModifiedHeader(m.header)
 		for k := range m.header {

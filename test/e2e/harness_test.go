@@ -34,7 +34,11 @@ func TestMain(m *testing.M) {
 	}
 	binDir = dir
 	for _, pkg := range []string{"pharos", "pharos-origin"} {
-		cmd := exec.Command("go", "build", "-o", filepath.Join(dir, pkg), "../../cmd/"+pkg)
+		args := []string{"build", "-o", filepath.Join(dir, pkg)}
+		if raceEnabled {
+			args = append(args, "-race")
+		}
+		cmd := exec.Command("go", append(args, "../../cmd/"+pkg)...)
 		cmd.Stdout, cmd.Stderr = os.Stderr, os.Stderr
 		if err := cmd.Run(); err != nil {
 			fmt.Fprintln(os.Stderr, "build", pkg, ":", err)
@@ -105,6 +109,9 @@ func start(t *testing.T, name string, args ...string) *proc {
 	}()
 	t.Cleanup(func() {
 		p.stop(syscall.SIGKILL)
+		if strings.Contains(p.Output(), "WARNING: DATA RACE") {
+			t.Errorf("%s reported a data race", name)
+		}
 		if t.Failed() {
 			t.Logf("%s output:\n%s", name, p.Output())
 		}

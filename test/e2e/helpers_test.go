@@ -142,6 +142,7 @@ type rawReply struct {
 	Status int    // 0 when no status line arrived
 	Head   string // status line and header fields
 	Body   []byte // everything after the blank line, as received
+	All    []byte // everything received
 	Err    error  // the read error that ended the exchange (nil for EOF)
 }
 
@@ -159,7 +160,7 @@ func rawExchange(t *testing.T, addr, req string, timeout time.Duration) rawReply
 		t.Fatalf("write: %v", err)
 	}
 	all, err := io.ReadAll(c)
-	r := rawReply{Err: err}
+	r := rawReply{All: all, Err: err}
 	head, body, ok := bytes.Cut(all, []byte("\r\n\r\n"))
 	if !ok {
 		r.Head = string(all)
@@ -173,7 +174,22 @@ func rawExchange(t *testing.T, addr, req string, timeout time.Duration) rawReply
 	return r
 }
 
-// readResponseRaw parses the first response of a raw exchange.
+// full parses the first response of a raw exchange, body included.
+func (r rawReply) full(t *testing.T) (*http.Response, []byte) {
+	t.Helper()
+	resp, err := http.ReadResponse(bufio.NewReader(bytes.NewReader(r.All)), nil)
+	if err != nil {
+		t.Fatalf("parse %q: %v", r.All, err)
+	}
+	defer resp.Body.Close()
+	body, err := io.ReadAll(resp.Body)
+	if err != nil {
+		t.Fatalf("read body of %q: %v", r.All, err)
+	}
+	return resp, body
+}
+
+// response parses the header of the first response of a raw exchange.
 func (r rawReply) response(t *testing.T) *http.Response {
 	t.Helper()
 	resp, err := http.ReadResponse(bufio.NewReader(strings.NewReader(r.Head+"\r\n\r\n")), nil)
