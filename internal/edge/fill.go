@@ -156,7 +156,11 @@ func (s *Server) fetch(x *Exchange, stale *store.Object, sm *meta, f *store.Fill
 		finish()
 		defer resp.Body.Close()
 		x.status = resp.StatusCode
-		s.streamResponse(x, resp, resultMiss, httpcache.CacheStatus{Fwd: fwd, FwdStatus: resp.StatusCode})
+		detail := m.decision.Reason
+		if star {
+			detail = httpcache.ReasonVaryStar
+		}
+		s.streamResponse(x, resp, resultMiss, httpcache.CacheStatus{Fwd: fwd, FwdStatus: resp.StatusCode, Detail: detail})
 		return
 	}
 	if len(fields) > 0 {
