@@ -18,6 +18,9 @@ type API struct {
 	creds Credentials
 	log   *slog.Logger
 	mux   *http.ServeMux
+	// Applied reports the configuration revision the edges have applied;
+	// a distribution is Deployed once it is at or past the distribution's.
+	Applied func() uint64
 }
 
 // NewAPI returns the API handler.
@@ -54,10 +57,12 @@ type distributionJSON struct {
 	Status string `json:"status"`
 }
 
-func toJSON(s Stored) distributionJSON {
-	// Per-edge deployment tracking comes with the multi-edge control plane;
-	// until then the single edge applies a change as soon as it is stored.
-	return distributionJSON{Distribution: s.Distribution, ETag: s.ETag, Status: "Deployed"}
+func (a *API) toJSON(s Stored) distributionJSON {
+	status := "Deployed"
+	if rev, _ := ParseETag(s.ETag); a.Applied != nil && a.Applied() < rev {
+		status = "InProgress"
+	}
+	return distributionJSON{Distribution: s.Distribution, ETag: s.ETag, Status: status}
 }
 
 func (a *API) listDistributions(w http.ResponseWriter, r *http.Request) {
@@ -68,7 +73,7 @@ func (a *API) listDistributions(w http.ResponseWriter, r *http.Request) {
 	}
 	out := make([]distributionJSON, 0, len(all))
 	for _, s := range all {
-		out = append(out, toJSON(s))
+		out = append(out, a.toJSON(s))
 	}
 	writeJSON(w, http.StatusOK, map[string]any{"items": out})
 }
@@ -85,7 +90,7 @@ func (a *API) createDistribution(w http.ResponseWriter, r *http.Request) {
 	}
 	w.Header().Set("ETag", st.ETag)
 	w.Header().Set("Location", "/v1/distributions/"+st.Distribution.ID)
-	writeJSON(w, http.StatusCreated, toJSON(st))
+	writeJSON(w, http.StatusCreated, a.toJSON(st))
 }
 
 func (a *API) getDistribution(w http.ResponseWriter, r *http.Request) {
@@ -95,7 +100,7 @@ func (a *API) getDistribution(w http.ResponseWriter, r *http.Request) {
 		return
 	}
 	w.Header().Set("ETag", st.ETag)
-	writeJSON(w, http.StatusOK, toJSON(st))
+	writeJSON(w, http.StatusOK, a.toJSON(st))
 }
 
 func (a *API) updateDistribution(w http.ResponseWriter, r *http.Request) {
@@ -109,7 +114,7 @@ func (a *API) updateDistribution(w http.ResponseWriter, r *http.Request) {
 		return
 	}
 	w.Header().Set("ETag", st.ETag)
-	writeJSON(w, http.StatusOK, toJSON(st))
+	writeJSON(w, http.StatusOK, a.toJSON(st))
 }
 
 func (a *API) deleteDistribution(w http.ResponseWriter, r *http.Request) {

@@ -180,6 +180,20 @@ func (s *Service) checkConflicts(ctx context.Context, d *model.Distribution) err
 	return nil
 }
 
+// StoredRevision is the highest revision among the stored distributions (0
+// when there are none): a reader that has applied it has them all.
+func (s *Service) StoredRevision(ctx context.Context) (uint64, error) {
+	entries, err := s.cfg.List(ctx, distPrefix)
+	if err != nil {
+		return 0, fmt.Errorf("control: list distributions: %w", err)
+	}
+	var rev uint64
+	for _, e := range entries {
+		rev = max(rev, e.Revision)
+	}
+	return rev, nil
+}
+
 // UpsertDefault creates the quick-start distribution in front of o, or
 // points the existing one at it. It returns the distribution and the
 // engine revision at which it was stored.

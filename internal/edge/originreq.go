@@ -124,6 +124,20 @@ func removeHopByHop(h http.Header) {
 	}
 }
 
+// connectionNames reports whether the viewer's Connection field names
+// name: such a field is hop-by-hop whatever a policy forwards (RFC 9110
+// §7.6.1).
+func connectionNames(h http.Header, name string) bool {
+	for _, v := range h["Connection"] {
+		for n := range strings.SplitSeq(v, ",") {
+			if strings.EqualFold(strings.TrimSpace(n), name) {
+				return true
+			}
+		}
+	}
+	return false
+}
+
 // forwardedQuery returns the query string sent to the origin.
 func (r *forwardRules) forwardedQuery(raw string) string {
 	if r.allQuery || raw == "" {
@@ -171,7 +185,7 @@ func (s *Server) originRequest(x *Exchange, method string, conditional http.Head
 		case "Cookie", "Host", "Accept-Encoding", "X-Forwarded-For", "X-Forwarded-Proto", "Via":
 			continue
 		}
-		if fr.allHeaders || fr.headers.match(name) {
+		if (fr.allHeaders || fr.headers.match(name)) && !connectionNames(r.Header, name) {
 			h[name] = vals
 		}
 	}

@@ -78,7 +78,12 @@ func Run(ctx context.Context, cfg Config, out io.Writer) error {
 	}
 	svc := control.NewService(b.Config(), cfg.Zone)
 	var quick *control.Stored
-	var wantRev uint64
+	// The banner promises a ready edge: wait until it has applied at least
+	// everything stored so far (and the quick-start change, if any).
+	wantRev, err := svc.StoredRevision(ctx)
+	if err != nil {
+		return err
+	}
 	if cfg.Origin != "" {
 		st, rev, err := svc.UpsertDefault(ctx, origin)
 		if err != nil {
@@ -100,7 +105,9 @@ func Run(ctx context.Context, cfg Config, out io.Writer) error {
 		return err
 	}
 
-	api := &http.Server{Handler: control.NewAPI(svc, creds, log), ReadHeaderTimeout: 10 * time.Second}
+	handler := control.NewAPI(svc, creds, log)
+	handler.Applied = e.Revision
+	api := &http.Server{Handler: handler, ReadHeaderTimeout: 10 * time.Second}
 	go api.Serve(apiL)
 	defer api.Close()
 

@@ -40,6 +40,7 @@ func TestE2E_Collapse_ConcurrentMissesStreamOneFetch(t *testing.T) {
 	wg.Wait()
 
 	expect(t, "origin requests for 20 concurrent viewers", originCount(t, origin, uri), 1)
+	t.Logf("viewer 0: first body byte after %v, whole body after %v", results[0].FirstByte, results[0].Total)
 	for i, r := range results {
 		if r.Err != nil {
 			t.Errorf("viewer %d: %v", i, r.Err)
