@@ -50,7 +50,7 @@ func newUpCommand() *cobra.Command {
 	f.StringVar(&cfg.Zone, "zone", "pharos.test", "DNS zone under which distribution domain names are made")
 	f.StringVar(&cfg.Origin, "origin", "", "create or update a quick-start distribution in front of this origin URL, answering every host")
 	f.Var(&cacheMem, "cache-mem", "memory cache size (e.g. 512MiB)")
-	f.Var(&cacheDisk, "cache-disk", "disk cache size (the disk tier arrives in a later release)")
+	f.Var(&cacheDisk, "cache-disk", "disk cache size under --data/cache (e.g. 10GiB); 0 keeps the cache in memory only")
 	f.StringVar(&cfg.NATS, "nats", "", "use an external NATS cluster (comma-separated URLs) instead of the embedded engine")
 	f.StringVar(&cfg.EdgeID, "id", "", "edge id, shown in Via (default: the host name)")
 	f.StringVar(&cfg.POP, "pop", "local", "point of presence name, shown in X-Pharos-Pop")

@@ -151,7 +151,7 @@ func (s *Server) fetch(x *Exchange, stale *store.Object, sm *meta, f *store.Fill
 		m.header.Del(f)
 	}
 	fields, star := httpcache.VaryFields(resp.Header)
-	if !m.decision.Store || star || resp.ContentLength > s.store.MaxObject() && f == nil {
+	if !m.decision.Store || star || f == nil && resp.ContentLength > s.maxStored() {
 		publish(nil, nil)
 		finish()
 		defer resp.Body.Close()
@@ -200,6 +200,7 @@ func (s *Server) refreshed(x *Exchange, stale *store.Object, sm *meta, resp *htt
 // It runs on its own goroutine so that no viewer's pace limits the fill.
 func (s *Server) fillBody(resp *http.Response, obj *store.Object, f *store.Fill, key, primary string) {
 	defer resp.Body.Close()
+	fill := f // kept to ask, at the end, whether the key was invalidated meanwhile
 	finish := func() {
 		if f != nil {
 			s.store.Finish(f)
@@ -209,6 +210,17 @@ func (s *Server) fillBody(resp *http.Response, obj *store.Object, f *store.Fill,
 	defer finish()
 	m := obj.Meta.(*meta)
 	body := obj.Body
+	// Write through to the disk tier as the bytes arrive, so large objects
+	// need no second pass and a crash right after the fill loses nothing.
+	dw, err := s.store.NewDiskWriter(key, m, m.size())
+	if err != nil {
+		dw = nil // logged by the store; this object is served without disk
+	}
+	defer func() {
+		if dw != nil {
+			dw.Abort()
+		}
+	}()
 	bufp := s.bufPool.Get().(*[]byte)
 	defer s.bufPool.Put(bufp)
 	buf := *bufp
@@ -235,6 +247,9 @@ func (s *Server) fillBody(resp *http.Response, obj *store.Object, f *store.Fill,
 			}
 			body.Write(buf[:n])
 			written += int64(n)
+			if dw != nil && dw.Write(buf[:n]) != nil {
+				dw = nil // aborted by the failed write
+			}
 		}
 		if err == io.EOF {
 			break
@@ -250,6 +265,16 @@ func (s *Server) fillBody(resp *http.Response, obj *store.Object, f *store.Fill,
 		return
 	}
 	body.Close(nil)
+	if fill != nil && fill.Invalidated() {
+		return // the viewers got it, but it predates an invalidation
+	}
+	if dw != nil {
+		_, err := dw.Commit()
+		dw = nil
+		if err != nil {
+			s.log.Debug("disk tier commit failed", "key", key, "err", err)
+		}
+	}
 	if detached {
 		return
 	}
@@ -261,11 +286,31 @@ func (s *Server) fillBody(resp *http.Response, obj *store.Object, f *store.Fill,
 		obj = obj.WithMeta(&nm, nm.size())
 	}
 	if m.varyFields != nil {
-		marker := newMeta(0, http.Header{}, m.requestTime, m.responseTime)
-		marker.marker, marker.varyFields, marker.decision = true, slices.Clone(m.varyFields), m.decision
-		s.store.Put(primary, store.NewObject(marker, marker.size()))
+		s.putMarker(primary, m)
 	}
 	s.store.Put(key, obj)
+}
+
+// putMarker stores, under the primary key, the Vary marker that sends
+// lookups on to the variants (in memory, and on disk so restarts keep
+// varying objects reachable).
+func (s *Server) putMarker(primary string, m *meta) {
+	marker := newMeta(0, http.Header{}, m.requestTime, m.responseTime)
+	marker.marker, marker.varyFields, marker.decision = true, slices.Clone(m.varyFields), m.decision
+	obj := store.NewObject(marker, marker.size())
+	obj.Body.Close(nil)
+	s.store.Put(primary, obj)
+	if dw, err := s.store.NewDiskWriter(primary, marker, marker.size()); err == nil && dw != nil {
+		dw.Commit()
+	}
+}
+
+// maxStored is the largest body any tier keeps.
+func (s *Server) maxStored() int64 {
+	if d := s.store.Disk(); d != nil {
+		return max(d.MaxBytes(), s.store.MaxObject())
+	}
+	return s.store.MaxObject()
 }
 
 // refreshInBackground revalidates a stale object while the viewer has

@@ -29,15 +29,20 @@ type Stats struct {
 	Hits, RefreshHits, Misses, StaleHits, Errors int64
 	Collapsed, OriginFetches, OriginErrors       int64
 	CacheObjects, CacheBytes                     int64
+	DiskObjects, DiskBytes                       int64
 }
 
 // Stats returns the edge's counters.
 func (s *Server) Stats() Stats {
 	m := &s.metrics
-	return Stats{
+	st := Stats{
 		Hits: m.hits.Load(), RefreshHits: m.refreshHits.Load(), Misses: m.misses.Load(),
 		StaleHits: m.staleHits.Load(), Errors: m.errors.Load(), Collapsed: m.collapsed.Load(),
 		OriginFetches: m.originFetches.Load(), OriginErrors: m.originErrors.Load(),
 		CacheObjects: s.store.Len(), CacheBytes: s.store.Used(),
 	}
+	if d := s.store.Disk(); d != nil {
+		st.DiskObjects, st.DiskBytes = d.Len(), d.Used()
+	}
+	return st
 }

@@ -203,10 +203,14 @@ func (s *Server) originRequest(x *Exchange, method string, conditional http.Head
 	if fr.forwardHost {
 		req.Host = r.Host
 	} else {
-		req.Host = b.origin.HostHeader()
+		req.Host = b.origin.HostHeader(x.HTTPS)
 	}
 	if !fr.forwardUA {
 		h.Set("User-Agent", "Pharos")
+	} else if _, sent := r.Header["User-Agent"]; !sent {
+		// Forward the viewer's absence too: an empty value stops Go's
+		// client from adding its own.
+		h["User-Agent"] = []string{""}
 	}
 	clientIP, _, err := net.SplitHostPort(r.RemoteAddr)
 	if err != nil {
@@ -249,6 +253,10 @@ func (r *forwardRules) cookieHeader(vals []string) string {
 			}
 		}
 	}
-	slices.Sort(kept)
+	slices.SortStableFunc(kept, func(a, b string) int {
+		an, _, _ := strings.Cut(a, "=")
+		bn, _, _ := strings.Cut(b, "=")
+		return strings.Compare(an, bn)
+	})
 	return strings.Join(kept, "; ")
 }

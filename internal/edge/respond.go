@@ -4,6 +4,7 @@ import (
 	"errors"
 	"io"
 	"net/http"
+	"os"
 	"strconv"
 
 	"github.com/pharos-cdn/pharos/internal/httpcache"
@@ -31,12 +32,26 @@ var xCacheValues = [...][]string{
 	resultError:      {"Error from pharos"},
 }
 
-// serveObject answers x from a stored (or being-stored) object.
+// serveObject answers x from a stored (or being-stored) object: from
+// memory, or from its cache file (sent with sendfile on plain HTTP/1.1),
+// whole or the single range the viewer asked for.
 func (s *Server) serveObject(x *Exchange, o *store.Object, m *meta, res result, cs httpcache.CacheStatus) {
-	s.metrics.count(res)
 	if x.background {
+		s.metrics.count(res)
 		return
 	}
+	var file *os.File
+	if o.OnDisk() {
+		f, err := s.store.Open(o)
+		if err != nil {
+			// Corrupt or gone: the store has dropped it. Fetch it afresh.
+			s.miss(x, nil, nil)
+			return
+		}
+		defer f.Close()
+		file = f
+	}
+	s.metrics.count(res)
 	h := x.W.Header()
 	for k, v := range m.header {
 		h[k] = v // shared, never modified: only whole values are assigned below
@@ -74,30 +89,115 @@ func (s *Server) serveObject(x *Exchange, o *store.Object, m *meta, res result, 
 		return
 	}
 	x.status = m.status
-	if x.R.Method == http.MethodHead || m.status == http.StatusNoContent || m.status == http.StatusNotModified {
-		x.W.WriteHeader(m.status)
+	noBody := m.status == http.StatusNoContent || m.status == http.StatusNotModified
+	size, known := objectSize(o, m)
+	if known && !noBody {
+		if _, ok := h["Content-Length"]; !ok {
+			h["Content-Length"] = []string{strconv.FormatInt(size, 10)}
+		}
+	}
+	start, n := int64(0), size
+	if known && m.status == http.StatusOK {
+		h["Accept-Ranges"] = acceptRangesBytes
+		if _, asked := x.R.Header["Range"]; asked && httpcache.IfRangeMatches(x.R.Header, m.header) {
+			switch rr, br := httpcache.EvaluateRange(x.R.Method, x.R.Header, size); rr {
+			case httpcache.RangeOK:
+				h["Content-Range"] = []string{br.ContentRange(size)}
+				h["Content-Length"] = []string{strconv.FormatInt(br.Length(), 10)}
+				x.status, start, n = http.StatusPartialContent, br.Start, br.Length()
+			case httpcache.RangeUnsatisfiable:
+				h["Content-Range"] = []string{httpcache.UnsatisfiedContentRange(size)}
+				h["Content-Length"] = zeroLength
+				x.status = http.StatusRequestedRangeNotSatisfiable
+				x.W.WriteHeader(x.status)
+				return
+			}
+		}
+	}
+	if x.R.Method == http.MethodHead || noBody {
+		x.W.WriteHeader(x.status)
+		return
+	}
+	if file != nil {
+		if start > 0 {
+			if _, err := file.Seek(start, io.SeekCurrent); err != nil {
+				s.edgeError(x, http.StatusInternalServerError, "cache file unreadable")
+				return
+			}
+		}
+		x.W.WriteHeader(x.status)
+		// A LimitedReader around an *os.File lets net/http hand the copy to
+		// sendfile(2): the body never passes through user space.
+		if _, err := io.CopyN(x.W, file, n); err != nil && x.R.Context().Err() == nil {
+			panic(http.ErrAbortHandler)
+		}
 		return
 	}
 	var vec [16][]byte
 	if chunks, ok := o.Body.Chunks(vec[:0]); ok {
-		x.W.WriteHeader(m.status)
-		for _, c := range chunks {
-			if _, err := x.W.Write(c); err != nil {
-				return
-			}
-		}
+		x.W.WriteHeader(x.status)
+		writeSpan(x.W, chunks, start, n, known)
 		return
 	}
-	s.streamBody(x, o.Body, m.status)
+	s.streamBody(x, o.Body, x.status, start, n, known)
+}
+
+var (
+	acceptRangesBytes = []string{"bytes"}
+	zeroLength        = []string{"0"}
+)
+
+// objectSize is the body's full length when it is known: complete, on
+// disk, or announced by the origin's Content-Length while still arriving.
+func objectSize(o *store.Object, m *meta) (int64, bool) {
+	if o.OnDisk() {
+		return o.BodyLen(), true
+	}
+	if size, done, err := o.Body.State(); done && err == nil {
+		return size, true
+	}
+	if v := m.header.Get("Content-Length"); v != "" {
+		if n, err := strconv.ParseInt(v, 10, 64); err == nil && n >= 0 {
+			return n, true
+		}
+	}
+	return 0, false
+}
+
+// writeSpan writes bytes [start, start+n) of a body made of chunks (all of
+// it when the size is unknown).
+func writeSpan(w io.Writer, chunks [][]byte, start, n int64, bounded bool) error {
+	for _, c := range chunks {
+		if start >= int64(len(c)) {
+			start -= int64(len(c))
+			continue
+		}
+		c = c[start:]
+		start = 0
+		if bounded && int64(len(c)) > n {
+			c = c[:n]
+		}
+		if _, err := w.Write(c); err != nil {
+			return err
+		}
+		if bounded {
+			if n -= int64(len(c)); n == 0 {
+				return nil
+			}
+		}
+	}
+	return nil
 }
 
 // streamBody follows a body that is still arriving, flushing each piece to
-// the viewer as soon as the origin sends it.
-func (s *Server) streamBody(x *Exchange, b *store.Body, status int) {
+// the viewer as soon as the origin sends it (only bytes [start, start+n)
+// when bounded).
+func (s *Server) streamBody(x *Exchange, b *store.Body, status int, start, n int64, bounded bool) {
 	r, err := b.NewReader()
 	if err != nil {
 		// Detached before we got to it: too large to share, fetch alone.
-		x.W.Header().Del("Cache-Status")
+		clear(x.W.Header())
+		x.status = 0
 		s.fetch(x, nil, nil, nil)
 		return
 	}
@@ -107,11 +207,24 @@ func (s *Server) streamBody(x *Exchange, b *store.Body, status int) {
 	for {
 		p, err := r.Next(x.R.Context())
 		if len(p) > 0 {
-			if _, werr := x.W.Write(p); werr != nil {
-				return
-			}
-			if flusher != nil {
-				flusher.Flush()
+			skip := min(start, int64(len(p)))
+			start -= skip
+			if int64(len(p)) > skip {
+				part := p[skip:]
+				if bounded && int64(len(part)) > n {
+					part = part[:n]
+				}
+				if _, werr := x.W.Write(part); werr != nil {
+					return
+				}
+				if flusher != nil {
+					flusher.Flush()
+				}
+				if bounded {
+					if n -= int64(len(part)); n == 0 {
+						return
+					}
+				}
 			}
 		}
 		if err != nil {

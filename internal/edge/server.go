@@ -33,7 +33,7 @@ type Server struct {
 	cfg      Config
 	log      *slog.Logger
 	now      func() time.Time
-	store    *store.Memory
+	store    *store.Tiered
 	table    atomic.Pointer[Table]
 	pool     *originPool
 	applyMu  sync.Mutex
@@ -64,7 +64,7 @@ func New(cfg Config) *Server {
 		cfg:      cfg,
 		log:      cfg.Logger.With("role", "edge", "edge", cfg.ID),
 		now:      cfg.Now,
-		store:    store.NewMemory(cfg.CacheMem, cfg.MaxObject),
+		store:    store.NewTiered(store.NewMemory(cfg.CacheMem, cfg.MaxObject), nil),
 		pool:     newOriginPool(),
 		via:      "1.1 " + cfg.ID + " (pharos)",
 		popValue: []string{cfg.POP},
@@ -74,6 +74,19 @@ func New(cfg Config) *Server {
 	s.bufPool.New = func() any { b := make([]byte, 32<<10); return &b }
 	s.table.Store(&Table{hosts: map[string]*Dist{}})
 	return s
+}
+
+// EnableDisk adds a disk tier of size bytes under dir behind the memory
+// tier and loads what a previous run left there. Call it before serving.
+func (s *Server) EnableDisk(dir string, size int64) (store.LoadStats, error) {
+	d, st, err := store.OpenDisk(dir, size, metaCodec{}, s.log)
+	if err != nil {
+		return st, err
+	}
+	s.store = store.NewTiered(s.store.Memory, d)
+	s.log.Info("disk tier loaded", "dir", dir, "objects", st.Objects, "bytes", st.Bytes,
+		"dropped", st.Dropped, "took", st.Took)
+	return st, nil
 }
 
 // Apply compiles distribution documents (JSON, keyed by name) at revision

@@ -50,8 +50,10 @@ func (s *Server) invalidateURI(x *Exchange, host, path, query string) {
 			vk := httpcache.AppendVaryKey(append(key, 0x01), m.varyFields, x.R.Header)
 			s.store.Remove(string(vk), nil)
 		}
-		s.store.Remove(string(key), nil)
 	}
+	// Even with nothing stored yet: a fill in flight must not store what it
+	// fetched before this change.
+	s.store.Remove(string(key), nil)
 }
 
 func cutQuery(target string) (path, query string, ok bool) {

@@ -53,6 +53,11 @@ func (t *Table) Lookup(host string) *Dist {
 	if d := t.hosts[host]; d != nil {
 		return d
 	}
+	// "example.com." is the same name as "example.com" (absolute form).
+	host = strings.TrimSuffix(host, ".")
+	if d := t.hosts[host]; d != nil {
+		return d
+	}
 	if hasUpper(host) {
 		host = strings.ToLower(host)
 		if d := t.hosts[host]; d != nil {
@@ -163,6 +168,8 @@ func compileDist(s *Server, m *model.Distribution, pool *originPool) (*Dist, err
 				MinTTL:     time.Duration(cp.MinTTL) * time.Second,
 				DefaultTTL: time.Duration(cp.DefaultTTL) * time.Second,
 				MaxTTL:     time.Duration(cp.MaxTTL) * time.Second,
+				// CachedMethods GET,HEAD,OPTIONS: OPTIONS answers are stored.
+				CacheOPTIONS: newMethodSet(mb.CachedMethods).has(http.MethodOptions),
 			},
 			forward: newForwardRules(cp, mb.OriginRequest),
 		}

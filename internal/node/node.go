@@ -12,6 +12,7 @@ import (
 	"net"
 	"net/http"
 	"os"
+	"path/filepath"
 	"strings"
 	"time"
 
@@ -93,6 +94,11 @@ func Run(ctx context.Context, cfg Config, out io.Writer) error {
 	}
 
 	e := edge.New(edge.Config{ID: cfg.EdgeID, POP: cfg.POP, CacheMem: cfg.CacheMem, Logger: log})
+	if cfg.CacheDisk > 0 {
+		if _, err := e.EnableDisk(filepath.Join(cfg.DataDir, "cache"), cfg.CacheDisk); err != nil {
+			return fmt.Errorf("--cache-disk: %w", err)
+		}
+	}
 	watchCtx, stopWatch := context.WithCancel(ctx)
 	defer stopWatch()
 	go b.Config().Watch(watchCtx, func(s bus.Snapshot) {
@@ -112,9 +118,6 @@ func Run(ctx context.Context, cfg Config, out io.Writer) error {
 	defer api.Close()
 
 	printBanner(out, cfg, edgeL.Addr(), apiL.Addr(), credPath, quick)
-	if cfg.CacheDisk > 0 {
-		log.Warn("--cache-disk: the disk tier is not available yet; caching in memory only")
-	}
 	err = e.Serve(ctx, edgeL, cfg.Grace)
 	sctx, cancel := context.WithTimeout(context.Background(), 5*time.Second)
 	defer cancel()

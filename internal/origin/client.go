@@ -15,17 +15,17 @@ import (
 
 // Client sends requests to one origin over a pool of connections.
 type Client struct {
-	transport   *http.Transport
-	http        *http.Client
-	scheme      string // for http-only / https-only; match-viewer decides per request
-	httpHost    string // host:port
-	httpsHost   string
-	protocol    string
-	path        string // OriginPath
-	headers     []model.CustomHeader
-	attempts    int
-	readTimeout time.Duration
-	hostHeader  string // Host sent when the viewer's is not forwarded
+	transport                       *http.Transport
+	http                            *http.Client
+	scheme                          string // for http-only / https-only; match-viewer decides per request
+	httpHost                        string // host:port
+	httpsHost                       string
+	protocol                        string
+	path                            string // OriginPath
+	headers                         []model.CustomHeader
+	attempts                        int
+	readTimeout                     time.Duration
+	httpHostHeader, httpsHostHeader string // Host sent when the viewer's is not forwarded
 }
 
 // New returns a client for o (after model defaults are applied).
@@ -50,22 +50,25 @@ func New(o model.Origin) *Client {
 		host = "[" + host + "]"
 	}
 	c := &Client{
-		transport:   tr,
-		http:        &http.Client{Transport: tr, CheckRedirect: noRedirects},
-		httpHost:    host + ":" + strconv.Itoa(o.HTTPPort),
-		httpsHost:   host + ":" + strconv.Itoa(o.HTTPSPort),
-		protocol:    o.Protocol,
-		path:        o.OriginPath,
-		headers:     o.CustomHeaders,
-		attempts:    max(o.ConnectionAttempts, 1),
-		readTimeout: time.Duration(o.ReadTimeout) * time.Second,
-		hostHeader:  hostHeader(o),
+		transport:       tr,
+		http:            &http.Client{Transport: tr, CheckRedirect: noRedirects},
+		httpHost:        host + ":" + strconv.Itoa(o.HTTPPort),
+		httpsHost:       host + ":" + strconv.Itoa(o.HTTPSPort),
+		protocol:        o.Protocol,
+		path:            o.OriginPath,
+		headers:         o.CustomHeaders,
+		attempts:        max(o.ConnectionAttempts, 1),
+		readTimeout:     time.Duration(o.ReadTimeout) * time.Second,
+		httpHostHeader:  hostHeader(o, false),
+		httpsHostHeader: hostHeader(o, true),
 	}
 	return c
 }
 
-func hostHeader(o model.Origin) string {
-	if o.Protocol == "https-only" {
+// hostHeader is the Host for a request over scheme: the domain name, with
+// the port when it is not the scheme's default.
+func hostHeader(o model.Origin, https bool) string {
+	if https {
 		if o.HTTPSPort == 443 {
 			return o.DomainName
 		}
@@ -82,13 +85,25 @@ func noRedirects(*http.Request, []*http.Request) error { return http.ErrUseLastR
 // Close drops the pooled connections.
 func (c *Client) Close() { c.transport.CloseIdleConnections() }
 
-// HostHeader is the Host the origin expects when the viewer's is not forwarded.
-func (c *Client) HostHeader() string { return c.hostHeader }
+// useHTTPS says whether a request for a viewer (over HTTPS or not) goes to
+// the origin over HTTPS.
+func (c *Client) useHTTPS(viewerHTTPS bool) bool {
+	return c.protocol == "https-only" || (c.protocol == "match-viewer" && viewerHTTPS)
+}
+
+// HostHeader is the Host the origin expects when the viewer's is not
+// forwarded: its name, with the port of the scheme URL uses.
+func (c *Client) HostHeader(viewerHTTPS bool) string {
+	if c.useHTTPS(viewerHTTPS) {
+		return c.httpsHostHeader
+	}
+	return c.httpHostHeader
+}
 
 // URL returns the origin URL for a viewer path and the query to forward.
 func (c *Client) URL(viewerHTTPS bool, path, rawQuery string) string {
 	scheme, host := "http", c.httpHost
-	if c.protocol == "https-only" || (c.protocol == "match-viewer" && viewerHTTPS) {
+	if c.useHTTPS(viewerHTTPS) {
 		scheme, host = "https", c.httpsHost
 	}
 	u := scheme + "://" + host + c.path + path

@@ -3,6 +3,7 @@ package store
 import (
 	"context"
 	"sync"
+	"sync/atomic"
 )
 
 // Fill is one origin fetch in progress for a key. The first request for a
@@ -13,7 +14,13 @@ type Fill struct {
 	once  sync.Once
 	obj   *Object
 	err   error
+	// invalidated is set when the key is removed while the fill runs: what
+	// it fetched predates the removal and must not be stored.
+	invalidated atomic.Bool
 }
+
+// Invalidated reports whether the key was removed while the fill ran.
+func (f *Fill) Invalidated() bool { return f.invalidated.Load() }
 
 // Wait blocks until the leader publishes. A nil object means the response is
 // not shareable (or the fetch failed with nothing to fall back on) and the

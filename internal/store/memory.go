@@ -178,6 +178,15 @@ func (m *Memory) Put(key string, obj *Object) bool {
 // Remove deletes the object under key when it is obj (or anything, when obj
 // is nil), and reports whether something was removed.
 func (m *Memory) Remove(key string, obj *Object) bool {
+	if obj == nil {
+		// An invalidation: a fill in flight for key fetched too early.
+		s := m.shardString(key)
+		s.mu.RLock()
+		if f := s.fills[key]; f != nil {
+			f.invalidated.Store(true)
+		}
+		s.mu.RUnlock()
+	}
 	m.evictMu.Lock()
 	defer m.evictMu.Unlock()
 	return m.removeLocked(key, obj)

@@ -13,6 +13,8 @@ type Object struct {
 	// MetaSize is the caller's estimate of Meta's bytes, for size accounting.
 	MetaSize int
 
+	file *fileRef // set for objects of the disk tier
+
 	key   string
 	cost  int64
 	freq  atomic.Int32 // S3-FIFO access counter, 0..3
@@ -29,7 +31,7 @@ func NewObject(meta any, metaSize int) *Object {
 // WithMeta returns a new object that shares o's body under new metadata (a
 // 304 revalidation updates headers, RFC 9111 §4.3.4, but not the bytes).
 func (o *Object) WithMeta(meta any, metaSize int) *Object {
-	return &Object{Meta: meta, MetaSize: metaSize, Body: o.Body}
+	return &Object{Meta: meta, MetaSize: metaSize, Body: o.Body, file: o.file}
 }
 
 // Key is the key the object was stored under ("" before it is stored).

@@ -1,0 +1,58 @@
+package edge
+
+import (
+	"encoding/json"
+	"fmt"
+	"net/http"
+	"time"
+
+	"github.com/pharos-cdn/pharos/internal/httpcache"
+)
+
+// metaCodec stores a response's metadata in the disk tier's files. The
+// document carries its own version so the format can change field by field
+// (Pingora's meta.rs does the same) without dropping a cache.
+type metaCodec struct{}
+
+const metaVersion = 1
+
+type metaDoc struct {
+	V            int                `json:"v"`
+	Status       int                `json:"status"`
+	Header       http.Header        `json:"header"`
+	RequestTime  time.Time          `json:"requestTime"`
+	ResponseTime time.Time          `json:"responseTime"`
+	InitialAge   time.Duration      `json:"initialAge"`
+	Decision     httpcache.Decision `json:"decision"`
+	VaryFields   []string           `json:"varyFields,omitempty"`
+	VaryKey      string             `json:"varyKey,omitempty"`
+	Marker       bool               `json:"marker,omitempty"`
+}
+
+func (metaCodec) EncodeMeta(m any) ([]byte, error) {
+	mm, ok := m.(*meta)
+	if !ok {
+		return nil, fmt.Errorf("edge: cannot encode %T", m)
+	}
+	return json.Marshal(metaDoc{
+		V: metaVersion, Status: mm.status, Header: mm.header, RequestTime: mm.requestTime,
+		ResponseTime: mm.responseTime, InitialAge: mm.initialAge, Decision: mm.decision,
+		VaryFields: mm.varyFields, VaryKey: mm.varyKey, Marker: mm.marker,
+	})
+}
+
+func (metaCodec) DecodeMeta(b []byte) (any, int, error) {
+	var d metaDoc
+	if err := json.Unmarshal(b, &d); err != nil {
+		return nil, 0, err
+	}
+	if d.V != metaVersion {
+		return nil, 0, fmt.Errorf("metadata version %d is not supported", d.V)
+	}
+	if d.Header == nil {
+		d.Header = http.Header{}
+	}
+	m := &meta{status: d.Status, header: d.Header, requestTime: d.RequestTime, responseTime: d.ResponseTime,
+		initialAge: d.InitialAge, decision: d.Decision, varyFields: d.VaryFields, varyKey: d.VaryKey, marker: d.Marker}
+	return m, m.size(), nil
+}
