@@ -116,7 +116,7 @@ func run(args []string, stdout, stderr io.Writer) error {
 			}
 		})
 		if len(zipfFlags) > 0 {
-			return fmt.Errorf("-trace replays a file: %s apply to the Zipf trace only", strings.Join(zipfFlags, ", "))
+			return fmt.Errorf("%s: Zipf trace flags, not used with -trace", strings.Join(zipfFlags, ", "))
 		}
 	}
 	maxObj, err := parseBytes(*maxObjFlag)
@@ -254,7 +254,7 @@ func writeReport(w io.Writer, t *trace, st stats, sizes []cacheSize, maxObj, ove
 		maxDesc = formatBytes(maxObj)
 	}
 	fmt.Fprintf(w, "\nCells: object hit ratio / byte hit ratio, over all requests (cold misses included). "+
-		"Cache sizes: percentages of unique bytes. Each policy charges an object body + key + %d B, "+
+		"Percentage cache sizes are of unique (body) bytes. Each policy charges an object body + key + %d B, "+
 		"as store.Memory does (all unique objects would take %s), and keeps no body over %s.\n\n",
 		overhead, formatBytes(st.footprint), maxDesc)
 	if st.uniformCost {

@@ -67,6 +67,13 @@ func (s *Server) joinFill(x *Exchange, f *store.Fill, stale *store.Object, sm *m
 		}
 	}
 	if ferr != nil || o == stale {
+		// The leader served a stale copy because the origin failed; it is
+		// ours to serve only on the same terms. Without an error, the fill
+		// published the very object we found stale: it was not revalidated
+		// for us, so we must ask the origin ourselves.
+		if ferr == nil || !httpcache.UsableOnError(m.decision, m.age(x.Now)) {
+			return false
+		}
 		s.serveObject(x, o, m, resultStaleHit, httpcache.CacheStatus{Fwd: "stale", Collapsed: true, Detail: "origin-error"})
 		return true
 	}

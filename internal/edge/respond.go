@@ -4,7 +4,6 @@ import (
 	"errors"
 	"io"
 	"net/http"
-	"os"
 	"strconv"
 
 	"github.com/pharos-cdn/pharos/internal/httpcache"
@@ -33,24 +32,25 @@ var xCacheValues = [...][]string{
 }
 
 // serveObject answers x from a stored (or being-stored) object: from
-// memory, or from its cache file (sent with sendfile on plain HTTP/1.1),
-// whole or the single range the viewer asked for.
+// memory, or from its cache file, whole or the single range the viewer
+// asked for.
 func (s *Server) serveObject(x *Exchange, o *store.Object, m *meta, res result, cs httpcache.CacheStatus) {
 	if x.background {
 		s.metrics.count(res)
 		return
 	}
-	var file *os.File
-	if o.OnDisk() {
-		f, err := s.store.Open(o)
-		if err != nil {
-			// Corrupt or gone: the store has dropped it. Fetch it afresh.
-			s.miss(x, nil, nil)
+	var src bodySource
+	if err := s.openSource(o, &src); err != nil {
+		if errors.Is(err, store.ErrDetached) {
+			// Too large to share and already past its start: fetch alone.
+			s.fetch(x, nil, nil, nil)
 			return
 		}
-		defer f.Close()
-		file = f
+		// Corrupt or gone: the store has dropped it. Fetch it afresh.
+		s.miss(x, nil, nil)
+		return
 	}
+	defer src.close()
 	s.metrics.count(res)
 	h := x.W.Header()
 	for k, v := range m.header {
@@ -64,28 +64,7 @@ func (s *Server) serveObject(x *Exchange, o *store.Object, m *meta, res result, 
 		cs.HasTTL = true
 	}
 	h["Cache-Status"] = []string{string(httpcache.AppendCacheStatus(nil, cs))}
-
-	cond := 0
-	if m.status >= 200 && m.status < 300 { // RFC 9110 §13.2.1
-		cond = httpcache.EvaluateConditional(x.R.Method, x.R.Header, m.header)
-	}
-	switch cond {
-	case http.StatusNotModified:
-		nm := httpcache.NotModifiedHeader(m.header)
-		for k := range m.header {
-			if _, keep := nm[k]; !keep {
-				delete(h, k)
-			}
-		}
-		x.status = http.StatusNotModified
-		x.W.WriteHeader(http.StatusNotModified)
-		return
-	case http.StatusPreconditionFailed:
-		for k := range m.header {
-			delete(h, k)
-		}
-		x.status = http.StatusPreconditionFailed
-		x.W.WriteHeader(http.StatusPreconditionFailed)
+	if s.answerConditional(x, h, m) {
 		return
 	}
 	x.status = m.status
@@ -96,50 +75,74 @@ func (s *Server) serveObject(x *Exchange, o *store.Object, m *meta, res result, 
 			h["Content-Length"] = []string{strconv.FormatInt(size, 10)}
 		}
 	}
-	start, n := int64(0), size
+	off, n := int64(0), int64(-1)
 	if known && m.status == http.StatusOK {
-		h["Accept-Ranges"] = acceptRangesBytes
-		if _, asked := x.R.Header["Range"]; asked && httpcache.IfRangeMatches(x.R.Header, m.header) {
-			switch rr, br := httpcache.EvaluateRange(x.R.Method, x.R.Header, size); rr {
-			case httpcache.RangeOK:
-				h["Content-Range"] = []string{br.ContentRange(size)}
-				h["Content-Length"] = []string{strconv.FormatInt(br.Length(), 10)}
-				x.status, start, n = http.StatusPartialContent, br.Start, br.Length()
-			case httpcache.RangeUnsatisfiable:
-				h["Content-Range"] = []string{httpcache.UnsatisfiedContentRange(size)}
-				h["Content-Length"] = zeroLength
-				x.status = http.StatusRequestedRangeNotSatisfiable
-				x.W.WriteHeader(x.status)
-				return
-			}
+		var ok bool
+		if off, n, ok = s.answerRange(x, h, m.header, size); !ok {
+			return
 		}
 	}
+	x.W.WriteHeader(x.status)
 	if x.R.Method == http.MethodHead || noBody {
-		x.W.WriteHeader(x.status)
 		return
 	}
-	if file != nil {
-		if start > 0 {
-			if _, err := file.Seek(start, io.SeekCurrent); err != nil {
-				s.edgeError(x, http.StatusInternalServerError, "cache file unreadable")
-				return
+	if err := src.copyTo(x, off, n); err != nil && x.R.Context().Err() == nil {
+		// The origin broke off or a file failed: the viewer must see a
+		// broken response, never a short body that looks complete.
+		panic(http.ErrAbortHandler)
+	}
+}
+
+// answerConditional answers a viewer's conditional request from the stored
+// header (RFC 9110 §13.2.2; only for stored 2xx, §13.2.1). It reports
+// whether it answered.
+func (s *Server) answerConditional(x *Exchange, h http.Header, m *meta) bool {
+	if m.status < 200 || m.status > 299 {
+		return false
+	}
+	switch httpcache.EvaluateConditional(x.R.Method, x.R.Header, m.header) {
+	case http.StatusNotModified:
+		nm := httpcache.NotModifiedHeader(m.header)
+		for k := range m.header {
+			if _, keep := nm[k]; !keep {
+				delete(h, k)
 			}
 		}
-		x.W.WriteHeader(x.status)
-		// A LimitedReader around an *os.File lets net/http hand the copy to
-		// sendfile(2): the body never passes through user space.
-		if _, err := io.CopyN(x.W, file, n); err != nil && x.R.Context().Err() == nil {
-			panic(http.ErrAbortHandler)
+		x.status = http.StatusNotModified
+	case http.StatusPreconditionFailed:
+		for k := range m.header {
+			delete(h, k)
 		}
-		return
+		x.status = http.StatusPreconditionFailed
+	default:
+		return false
 	}
-	var vec [16][]byte
-	if chunks, ok := o.Body.Chunks(vec[:0]); ok {
+	x.W.WriteHeader(x.status)
+	return true
+}
+
+// answerRange applies the viewer's Range to a 200 of size bytes: it sets
+// the headers and x.status, and returns the span to send. ok is false when
+// it has answered already (416).
+func (s *Server) answerRange(x *Exchange, h, stored http.Header, size int64) (off, n int64, ok bool) {
+	h["Accept-Ranges"] = acceptRangesBytes
+	if _, asked := x.R.Header["Range"]; !asked || !httpcache.IfRangeMatches(x.R.Header, stored) {
+		return 0, -1, true
+	}
+	switch rr, br := httpcache.EvaluateRange(x.R.Method, x.R.Header, size); rr {
+	case httpcache.RangeOK:
+		h["Content-Range"] = []string{br.ContentRange(size)}
+		h["Content-Length"] = []string{strconv.FormatInt(br.Length(), 10)}
+		x.status = http.StatusPartialContent
+		return br.Start, br.Length(), true
+	case httpcache.RangeUnsatisfiable:
+		h["Content-Range"] = []string{httpcache.UnsatisfiedContentRange(size)}
+		h["Content-Length"] = zeroLength
+		x.status = http.StatusRequestedRangeNotSatisfiable
 		x.W.WriteHeader(x.status)
-		writeSpan(x.W, chunks, start, n, known)
-		return
+		return 0, 0, false
 	}
-	s.streamBody(x, o.Body, x.status, start, n, known)
+	return 0, -1, true
 }
 
 var (
@@ -162,80 +165,6 @@ func objectSize(o *store.Object, m *meta) (int64, bool) {
 		}
 	}
 	return 0, false
-}
-
-// writeSpan writes bytes [start, start+n) of a body made of chunks (all of
-// it when the size is unknown).
-func writeSpan(w io.Writer, chunks [][]byte, start, n int64, bounded bool) error {
-	for _, c := range chunks {
-		if start >= int64(len(c)) {
-			start -= int64(len(c))
-			continue
-		}
-		c = c[start:]
-		start = 0
-		if bounded && int64(len(c)) > n {
-			c = c[:n]
-		}
-		if _, err := w.Write(c); err != nil {
-			return err
-		}
-		if bounded {
-			if n -= int64(len(c)); n == 0 {
-				return nil
-			}
-		}
-	}
-	return nil
-}
-
-// streamBody follows a body that is still arriving, flushing each piece to
-// the viewer as soon as the origin sends it (only bytes [start, start+n)
-// when bounded).
-func (s *Server) streamBody(x *Exchange, b *store.Body, status int, start, n int64, bounded bool) {
-	r, err := b.NewReader()
-	if err != nil {
-		// Detached before we got to it: too large to share, fetch alone.
-		clear(x.W.Header())
-		x.status = 0
-		s.fetch(x, nil, nil, nil)
-		return
-	}
-	defer r.Close()
-	x.W.WriteHeader(status)
-	flusher, _ := x.W.(http.Flusher)
-	for {
-		p, err := r.Next(x.R.Context())
-		if len(p) > 0 {
-			skip := min(start, int64(len(p)))
-			start -= skip
-			if int64(len(p)) > skip {
-				part := p[skip:]
-				if bounded && int64(len(part)) > n {
-					part = part[:n]
-				}
-				if _, werr := x.W.Write(part); werr != nil {
-					return
-				}
-				if flusher != nil {
-					flusher.Flush()
-				}
-				if bounded {
-					if n -= int64(len(part)); n == 0 {
-						return
-					}
-				}
-			}
-		}
-		if err != nil {
-			if !errors.Is(err, io.EOF) && x.R.Context().Err() == nil {
-				// The origin broke off: the viewer must see a broken
-				// response, never a short body that looks complete.
-				panic(http.ErrAbortHandler)
-			}
-			return
-		}
-	}
 }
 
 // streamResponse relays an origin response that is not stored.

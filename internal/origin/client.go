@@ -8,6 +8,8 @@ import (
 	"net"
 	"net/http"
 	"strconv"
+	"strings"
+	"sync/atomic"
 	"time"
 
 	"github.com/pharos-cdn/pharos/internal/model"
@@ -68,16 +70,18 @@ func New(o model.Origin) *Client {
 // hostHeader is the Host for a request over scheme: the domain name, with
 // the port when it is not the scheme's default.
 func hostHeader(o model.Origin, https bool) string {
+	name := strings.Trim(o.DomainName, "[]")
+	port, def := o.HTTPPort, 80
 	if https {
-		if o.HTTPSPort == 443 {
-			return o.DomainName
-		}
-		return net.JoinHostPort(o.DomainName, strconv.Itoa(o.HTTPSPort))
+		port, def = o.HTTPSPort, 443
 	}
-	if o.HTTPPort == 80 {
-		return o.DomainName
+	if port != def {
+		return net.JoinHostPort(name, strconv.Itoa(port))
 	}
-	return net.JoinHostPort(o.DomainName, strconv.Itoa(o.HTTPPort))
+	if strings.Contains(name, ":") {
+		return "[" + name + "]" // an IPv6 literal in Host is bracketed (RFC 3986 §3.2.2)
+	}
+	return name
 }
 
 func noRedirects(*http.Request, []*http.Request) error { return http.ErrUseLastResponse }
@@ -165,34 +169,37 @@ func classify(err error) error {
 }
 
 // idleReader ends a body whose origin goes quiet for longer than timeout:
-// CloudFront's read timeout covers the gaps between packets too.
+// CloudFront's read timeout covers the gaps between packets too. Only time
+// spent waiting inside Read counts: a consumer that pauses (a slow viewer,
+// a full window) is not the origin's fault.
 type idleReader struct {
 	rc      io.ReadCloser
 	timeout time.Duration
 	timer   *time.Timer
-	expired chan struct{}
+	fired   atomic.Bool
 }
 
 func newIdleReader(rc io.ReadCloser, timeout time.Duration) io.ReadCloser {
-	r := &idleReader{rc: rc, timeout: timeout, expired: make(chan struct{})}
+	r := &idleReader{rc: rc, timeout: timeout}
 	r.timer = time.AfterFunc(timeout, func() {
-		close(r.expired)
-		rc.Close() // unblocks a Read in progress
+		r.fired.Store(true)
+		rc.Close() // unblocks the Read in progress
 	})
+	r.timer.Stop()
 	return r
 }
 
 func (r *idleReader) Read(p []byte) (int, error) {
-	n, err := r.rc.Read(p)
-	select {
-	case <-r.expired:
-		if err != nil && err != io.EOF {
-			return n, fmt.Errorf("%w: no data for %s", ErrTimeout, r.timeout)
-		}
-	default:
-		r.timer.Reset(r.timeout)
+	if r.fired.Load() {
+		return 0, fmt.Errorf("%w: no data for %s", ErrTimeout, r.timeout)
 	}
-	if err != nil && err != io.EOF && !errors.Is(err, ErrTimeout) {
+	r.timer.Reset(r.timeout)
+	n, err := r.rc.Read(p)
+	r.timer.Stop()
+	if r.fired.Load() && err != nil && err != io.EOF {
+		return n, fmt.Errorf("%w: no data for %s", ErrTimeout, r.timeout)
+	}
+	if err != nil && err != io.EOF {
 		err = fmt.Errorf("%w: body: %v", ErrUnreachable, err)
 	}
 	return n, err
