@@ -312,8 +312,8 @@ func TestCacheVary(t *testing.T) {
 			t.Errorf("step %d: Vary %q", i, v)
 		}
 		// The fill stores the marker, then the variant, a moment after
-		// the viewer got the last byte; a request in between fetches
-		// again (see the report). Wait for both.
+		// the viewer got the last byte; a request in between finds the
+		// marker but no variant and fetches again. Wait for both.
 		if st.stored > 0 && !waitFor(5*time.Second, func() bool { return s.Stats().CacheObjects == st.stored }) {
 			t.Fatalf("step %d: %d objects stored, want %d", i, s.Stats().CacheObjects, st.stored)
 		}
@@ -361,13 +361,10 @@ func TestCacheOPTIONSPassedThroughWhenNotCached(t *testing.T) {
 	}, 4)
 }
 
-// TestCacheOPTIONSCachedWhenCachedMethodsInclude_Bug: with cachedMethods
-// GET,HEAD,OPTIONS, OPTIONS responses are to be cached, keyed apart from
-// GET (CLOUDFRONT.md §1.2). compileDist (table.go) builds the behaviour's
-// httpcache.Policy without CacheOPTIONS, so httpcache.Decide refuses to
-// store every OPTIONS response (ReasonMethod) and each one goes to the
-// origin.
-func TestCacheOPTIONSCachedWhenCachedMethodsInclude_Bug(t *testing.T) {
+// TestCacheOPTIONSCachedWhenCachedMethodsIncludeIt: with cachedMethods
+// GET,HEAD,OPTIONS, OPTIONS responses are cached, keyed apart from GET
+// (CLOUDFRONT.md §1.2).
+func TestCacheOPTIONSCachedWhenCachedMethodsIncludeIt(t *testing.T) {
 	runOptionsSteps(t, []string{"GET", "HEAD", "OPTIONS"}, []optionsStep{
 		{"OPTIONS", want{200, xMiss, "OPTIONS", -1}},
 		{"OPTIONS", want{200, xHit, "OPTIONS", 0}},
@@ -417,7 +414,7 @@ func TestCacheUnsafeMethodInvalidates(t *testing.T) {
 			}
 			// The fills store their objects just after the viewers got
 			// the last byte; wait for that, so the unsafe request finds
-			// them (TestCacheInvalidationDuringFill_Bug covers the race).
+			// them (TestCacheInvalidationDuringFill covers a fill in flight).
 			waitFillDone(t, s, "www.example.com", "/a")
 			waitFillDone(t, s, "www.example.com", "/b")
 			r := httptest.NewRequest(tt.method, "http://www.example.com/a", nil)
@@ -614,19 +611,10 @@ func TestCacheCollapsing(t *testing.T) {
 	}
 }
 
-// TestCacheInvalidationDuringFill_Bug: a successful POST must invalidate
-// the target URI (RFC 9111 §4.4), but when a GET fill for that URI is in
-// flight, the fill stores its (pre-POST) response after the invalidation
-// ran, and later viewers get it as a Hit for the rest of its TTL.
-// invalidateURI (stage_pass.go) only removes stored objects; fillBody
-// (fill.go) then calls store.Put without checking whether the key was
-// invalidated since the fill began. The window includes the moment after
-// the viewer has read the whole body: fillBody closes the body (waking the
-// viewers) before it calls Put, so even a strictly sequential client — GET
-// read to the end, then POST, then GET — can be served the old object
-// (seen as a flake of TestCacheUnsafeMethodInvalidates until it waited for
-// the store).
-func TestCacheInvalidationDuringFill_Bug(t *testing.T) {
+// TestCacheInvalidationDuringFill: a successful POST invalidates the target
+// URI (RFC 9111 §4.4) even while a GET fill for it is in flight: the fill
+// must not store its pre-POST response afterwards.
+func TestCacheInvalidationDuringFill(t *testing.T) {
 	clock := newFakeClock()
 	gate := make(chan struct{})
 	var posted atomic.Bool
@@ -677,18 +665,14 @@ func TestCacheInvalidationDuringFill_Bug(t *testing.T) {
 	check(t, "GET after POST", serve(s, "GET", "http://www.example.com/a", nil), want{status: 200, xcache: xMiss, body: "new"})
 }
 
-// TestCacheJoinPublishedFillSkipsRevalidation_Bug: a fill stays registered
-// for a moment after it has stored its object (fillBody, fill.go: Put, then
-// the deferred Finish). A request in that moment finds the stored object,
-// finds it stale (or no-cache, or max-age=0: stale at once) and calls
-// miss, which joins the still-registered fill; joinFill sees that the fill
-// published the very object it holds (o == stale) and serves it as
-// "StaleHit … origin-error", although the origin was never asked and did
-// not fail — skipping the revalidation RFC 9111 §4.3 (and must-revalidate,
-// no-cache) require. The test holds the fill in exactly that state
-// (published and stored, not finished) instead of racing for the moment;
-// it showed up as flakes of the other tests under the fake clock.
-func TestCacheJoinPublishedFillSkipsRevalidation_Bug(t *testing.T) {
+// TestCacheJoinPublishedFillRevalidates: a fill stays registered for a
+// moment after it has stored its object (fillBody, fill.go: Put, then the
+// deferred Finish). A request in that moment that finds the object stale
+// (or no-cache) joins that fill, and must not be served the object as
+// "StaleHit … origin-error" without the origin being asked (RFC 9111 §4.3,
+// must-revalidate, no-cache). The test holds the fill in exactly that
+// state (published and stored, not finished) instead of racing for it.
+func TestCacheJoinPublishedFillRevalidates(t *testing.T) {
 	tests := []struct {
 		name, cacheControl string
 	}{

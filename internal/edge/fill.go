@@ -119,7 +119,33 @@ func (s *Server) fetch(x *Exchange, stale *store.Object, sm *meta, f *store.Fill
 	}
 	reqTime := s.now()
 	resp, err := x.B.origin.Do(ctx, req)
-	respTime := s.now()
+	s.handleOrigin(x, stale, sm, f, originAnswer{method: method, resp: resp, err: err, reqTime: reqTime, respTime: s.now()})
+}
+
+// originAnswer is what came back for one origin request.
+type originAnswer struct {
+	method            string // the method sent (GET for a HEAD miss)
+	resp              *http.Response
+	err               error
+	reqTime, respTime time.Time
+}
+
+// handleOrigin turns an origin answer into the viewer's answer: a stale
+// copy on failure where allowed, a RefreshHit on 304, else the response,
+// stored when allowed while it streams to every waiter. f is the fill it
+// leads, or nil.
+func (s *Server) handleOrigin(x *Exchange, stale *store.Object, sm *meta, f *store.Fill, a originAnswer) {
+	publish := func(o *store.Object, err error) {
+		if f != nil {
+			s.store.Publish(f, o, err)
+		}
+	}
+	finish := func() {
+		if f != nil {
+			s.store.Finish(f)
+		}
+	}
+	resp, err, method, reqTime, respTime := a.resp, a.err, a.method, a.reqTime, a.respTime
 	s.metrics.originFetches.Add(1)
 	if err != nil {
 		if stale != nil && httpcache.UsableOnError(sm.decision, sm.age(respTime)) {

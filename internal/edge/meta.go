@@ -18,6 +18,11 @@ type meta struct {
 	varyFields   []string // the response's Vary, normalised; nil without one
 	varyKey      string   // the secondary key this variant answers
 	marker       bool     // a Vary marker: no response, only varyFields
+	// A slice marker stands for an object cached in slices (slice.go).
+	sliced     bool
+	sliceSize  int64
+	totalSize  int64
+	generation string // names this set of slices; a new set gets a new one
 	// initialAge is RFC 9111 §4.2.3's corrected_initial_age, computed once
 	// when the response arrives so that a hit does not parse Date and Age.
 	initialAge time.Duration

@@ -27,6 +27,10 @@ type metaDoc struct {
 	VaryFields   []string           `json:"varyFields,omitempty"`
 	VaryKey      string             `json:"varyKey,omitempty"`
 	Marker       bool               `json:"marker,omitempty"`
+	Sliced       bool               `json:"sliced,omitempty"`
+	SliceSize    int64              `json:"sliceSize,omitempty"`
+	TotalSize    int64              `json:"totalSize,omitempty"`
+	Generation   string             `json:"generation,omitempty"`
 }
 
 func (metaCodec) EncodeMeta(m any) ([]byte, error) {
@@ -38,6 +42,7 @@ func (metaCodec) EncodeMeta(m any) ([]byte, error) {
 		V: metaVersion, Status: mm.status, Header: mm.header, RequestTime: mm.requestTime,
 		ResponseTime: mm.responseTime, InitialAge: mm.initialAge, Decision: mm.decision,
 		VaryFields: mm.varyFields, VaryKey: mm.varyKey, Marker: mm.marker,
+		Sliced: mm.sliced, SliceSize: mm.sliceSize, TotalSize: mm.totalSize, Generation: mm.generation,
 	})
 }
 
@@ -53,6 +58,7 @@ func (metaCodec) DecodeMeta(b []byte) (any, int, error) {
 		d.Header = http.Header{}
 	}
 	m := &meta{status: d.Status, header: d.Header, requestTime: d.RequestTime, responseTime: d.ResponseTime,
-		initialAge: d.InitialAge, decision: d.Decision, varyFields: d.VaryFields, varyKey: d.VaryKey, marker: d.Marker}
+		initialAge: d.InitialAge, decision: d.Decision, varyFields: d.VaryFields, varyKey: d.VaryKey, marker: d.Marker,
+		sliced: d.Sliced, sliceSize: d.SliceSize, totalSize: d.TotalSize, generation: d.Generation}
 	return m, m.size(), nil
 }

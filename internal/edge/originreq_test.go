@@ -198,12 +198,9 @@ func TestForwardHostAndUserAgent(t *testing.T) {
 	}
 }
 
-// TestForwardUserAgentAbsent_Bug: when the policy forwards User-Agent and
-// the viewer sent none, the origin should get none. originreq.go leaves the
-// field out of the request, so Go's transport fills in its own
-// "Go-http-client/1.1", a User-Agent no viewer sent (originreq.go, the
-// `if !fr.forwardUA` branch: nothing blocks the transport's default).
-func TestForwardUserAgentAbsent_Bug(t *testing.T) {
+// TestForwardUserAgentAbsent: when the policy forwards User-Agent and the
+// viewer sent none, the origin gets none (not Go's "Go-http-client/1.1").
+func TestForwardUserAgentAbsent(t *testing.T) {
 	got, _ := forward(t, fwdCase{
 		cache:  model.CachePolicy{Headers: list("whitelist", "User-Agent")},
 		viewer: func(r *http.Request) { r.Header.Del("User-Agent") },
@@ -251,14 +248,11 @@ func TestForwardCookies(t *testing.T) {
 	}
 }
 
-// TestForwardCookiesSortedByName_Bug: cookies are to be sorted by name
-// (CloudFront: "in natural order by cookie name"), but cookieHeader
-// (originreq.go) sorts whole "name=value" strings. So two cookies of one
-// name are reordered by value (a viewer's "sid=new; sid=old" — RFC 6265
-// §5.4 puts the most specific first, and most servers take the first —
-// reaches the origin as "sid=old; sid=new"), and "id2=…" sorts before
-// "id=…" because '2' < '='.
-func TestForwardCookiesSortedByName_Bug(t *testing.T) {
+// TestForwardCookiesSortedByName: cookies are sorted by name (CloudFront:
+// "in natural order by cookie name"), stably: two cookies of one name keep
+// the viewer's order (RFC 6265 §5.4 puts the most specific first, and most
+// servers take the first), and "id" sorts before "id2".
+func TestForwardCookiesSortedByName(t *testing.T) {
 	tests := []struct{ name, viewer, want string }{
 		{"same name keeps the viewer's order", "sid=zzz; sid=aaa", "sid=zzz; sid=aaa"},
 		{"name that prefixes another", "id2=2; id=1", "id=1; id2=2"},
@@ -497,13 +491,11 @@ func originRequestFor(t *testing.T, o model.Origin, viewerHTTPS bool) *http.Requ
 	return req
 }
 
-// TestOriginRequestHostMatchesPort_Bug: the Host sent to an origin must be
-// the authority of the URL the edge connects to (RFC 9110 §7.2). For a
-// match-viewer origin the port depends on the viewer's protocol, but
-// origin.hostHeader (internal/origin/client.go) is computed once from
-// HTTPPort unless the protocol is https-only, so an HTTPS viewer's request
-// goes to origin.example:8443 with "Host: origin.example:8080".
-func TestOriginRequestHostMatchesPort_Bug(t *testing.T) {
+// TestOriginRequestHostMatchesPort: the Host sent to an origin is the
+// authority of the URL the edge connects to (RFC 9110 §7.2), with the port
+// only when it is not the scheme's default; for a match-viewer origin the
+// scheme, and so the port, follow the viewer's protocol.
+func TestOriginRequestHostMatchesPort(t *testing.T) {
 	tests := []struct {
 		name      string
 		protocol  string

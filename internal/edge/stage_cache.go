@@ -21,7 +21,21 @@ func cacheStage(s *Server, b *Behavior) Stage {
 			}
 			s.computeKey(x)
 			o, m := s.lookup(x)
+			if o != nil && m.sliced {
+				if state, _ := httpcache.Freshness(m.decision, m.age(x.Now)); state == httpcache.Fresh && !m.decision.NoCacheRevalidate {
+					s.serveSlices(x, m, resultHit)
+					return
+				}
+				// A stale set of slices is dropped and a new one started:
+				// revalidating each slice would cost as much.
+				s.store.Remove(string(x.key[:x.primaryLen]), nil)
+				o = nil
+			}
 			if o == nil {
+				if wantsSlices(x) {
+					s.sliceMiss(x)
+					return
+				}
 				s.miss(x, nil, nil)
 				return
 			}

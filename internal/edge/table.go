@@ -45,6 +45,7 @@ type Behavior struct {
 	keyPolicy httpcache.KeyPolicy
 	ttl       httpcache.Policy
 	forward   forwardRules
+	sliceSize int64
 	handler   Handler
 }
 
@@ -171,7 +172,8 @@ func compileDist(s *Server, m *model.Distribution, pool *originPool) (*Dist, err
 				// CachedMethods GET,HEAD,OPTIONS: OPTIONS answers are stored.
 				CacheOPTIONS: newMethodSet(mb.CachedMethods).has(http.MethodOptions),
 			},
-			forward: newForwardRules(cp, mb.OriginRequest),
+			forward:   newForwardRules(cp, mb.OriginRequest),
+			sliceSize: mb.SliceSize,
 		}
 		b.handler = buildChain(s, b)
 		d.behaviors = append(d.behaviors, b)

@@ -154,12 +154,9 @@ func TestHostRoutingPrecedence(t *testing.T) {
 	}
 }
 
-// TestHostRoutingTrailingDot_Bug: a Host in absolute form ("name.") names the
-// same host (RFC 1034 §3.1). compile strips the trailing dot from
-// configured names, but Lookup does not strip it from the viewer's Host, so
-// "www.example.com." is routed to the default distribution (or 404) instead
-// of the one that owns www.example.com.
-func TestHostRoutingTrailingDot_Bug(t *testing.T) {
+// TestHostRoutingTrailingDot: a Host in absolute form ("name.") names the
+// same host (RFC 1034 §3.1) and is routed like the name without the dot.
+func TestHostRoutingTrailingDot(t *testing.T) {
 	org := newTestOrigin(t, echoTag)
 	base := org.modelOrigin(t, "o")
 	a := tagDist(base, 'A', "A", "www.example.com", "*.img.example.com")

@@ -8,6 +8,8 @@ const (
 	DefaultKeepaliveTimeout   = 5
 	// DefaultErrorCachingMinTTL is how long an origin error is cached.
 	DefaultErrorCachingMinTTL = 10
+	// DefaultSliceSize is the slice size of behaviours that set none.
+	DefaultSliceSize = 4 << 20
 )
 
 var (
@@ -53,6 +55,9 @@ func (d *Distribution) ApplyDefaults() {
 func (b *Behavior) applyDefaults(d *Distribution) {
 	if b.TargetOriginID == "" && len(d.Origins) == 1 {
 		b.TargetOriginID = d.Origins[0].ID
+	}
+	if b.SliceSize == 0 {
+		b.SliceSize = DefaultSliceSize
 	}
 	if b.ViewerProtocolPolicy == "" {
 		b.ViewerProtocolPolicy = "allow-all"

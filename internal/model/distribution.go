@@ -66,6 +66,10 @@ type Behavior struct {
 	CachePolicyID string               `json:"cachePolicyId,omitempty"`
 	CachePolicy   *CachePolicy         `json:"cachePolicy,omitempty"`
 	OriginRequest *OriginRequestPolicy `json:"originRequestPolicy,omitempty"`
+	// SliceSize is the size, in bytes, of the pieces in which a range
+	// request for an uncached object is fetched and cached (nginx's slice
+	// module); 0 means DefaultSliceSize.
+	SliceSize int64 `json:"sliceSize,omitempty"`
 }
 
 // CachePolicy is CloudFront's cache policy: TTL bounds and the cache key.

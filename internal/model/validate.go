@@ -135,6 +135,9 @@ func (b *Behavior) validate(v *validator, f string, origins map[string]bool) {
 			v.fail(f+".pathPattern", "%v", err)
 		}
 	}
+	if b.SliceSize < 64<<10 || b.SliceSize > 1<<30 {
+		v.fail(f+".sliceSize", "%d: must be between 65536 (64 KiB) and 1073741824 (1 GiB) bytes", b.SliceSize)
+	}
 	if !origins[b.TargetOriginID] {
 		v.fail(f+".targetOriginId", "%q names no origin of this distribution", b.TargetOriginID)
 	}

@@ -165,16 +165,12 @@ func TestStalledBodyIsTimeout(t *testing.T) {
 	}
 }
 
-// TestIdleTimeoutChargesConsumerPauses_Bug: the read timeout is for an
-// origin that goes quiet ("a gap longer than the read timeout", client.go
-// Do and idleReader). idleReader's timer runs from one Read's return to the
-// next Read's return, so the time the caller spends between Reads counts
-// too: here the origin has sent the whole body at once, the caller pauses
-// 1.5 s (a slow viewer on a pass-through response, or a detached fill
-// waiting up to viewerStallTimeout, 2 min, for its slowest viewer — longer
-// than any read timeout), and the next Read fails with ErrTimeout although
-// every byte has arrived. The edge then aborts the viewer's response.
-func TestIdleTimeoutChargesConsumerPauses_Bug(t *testing.T) {
+// TestIdleTimeoutIgnoresConsumerPauses: the read timeout is for an origin
+// that goes quiet; time the caller spends between Reads (a slow viewer on a
+// pass-through response, a detached fill waiting for its slowest viewer)
+// does not count. Here the origin sends the whole body at once and the
+// caller pauses 1.5 s, longer than the 1 s read timeout.
+func TestIdleTimeoutIgnoresConsumerPauses(t *testing.T) {
 	t.Parallel()
 	body := bytes.Repeat([]byte("x"), 64<<10)
 	srv := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
@@ -372,13 +368,10 @@ func TestHostHeader(t *testing.T) {
 	}
 }
 
-// TestHostHeaderIPv6_Bug: hostHeader (client.go) brackets an IPv6 address
-// only through net.JoinHostPort, that is only with a non-default port. On
-// the default port it returns the bare address ("::1"), not a valid Host
-// (RFC 9110 §7.2 and RFC 3986 §3.2.2 require "[::1]"), and an address the
-// model accepts in brackets ("[::1]", which Validate allows and New
-// handles for the URL) gets bracketed twice: "[[::1]]:8080".
-func TestHostHeaderIPv6_Bug(t *testing.T) {
+// TestHostHeaderIPv6: an IPv6 literal in Host is bracketed (RFC 9110 §7.2,
+// RFC 3986 §3.2.2), on default ports too, and an address the model accepts
+// in brackets ("[::1]") is not bracketed twice.
+func TestHostHeaderIPv6(t *testing.T) {
 	tests := []struct {
 		name string
 		o    model.Origin

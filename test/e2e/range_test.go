@@ -1,0 +1,146 @@
+package e2e
+
+import (
+	"fmt"
+	"net/http"
+	"strconv"
+	"testing"
+)
+
+// Range requests (RFC 9110 §14) answered from the cache: from memory, and
+// from a cache file for an object too large for memory.
+
+const (
+	rangeETag = `"r1"`
+	rangeLM   = "Tue, 14 Nov 2023 22:13:20 GMT" // lm=1700000000
+)
+
+func TestRange_FromCache(t *testing.T) {
+	t.Parallel()
+	origin := startOrigin(t)
+	data := t.TempDir()
+	ph := startPharos(t, diskArgs(origin, data, "8MiB", "64MiB")...)
+	validators := []string{"etag=%22r1%22", "lm=1700000000"}
+	for _, tier := range []struct {
+		name string
+		obj  sizedObject
+	}{
+		{"Memory", newSized("/range/mem", 100_000, validators...)},
+		{"DiskOnly", newSized("/range/disk", 3_000_000, validators...)}, // > 8MiB/8
+	} {
+		obj, N := tier.obj, tier.obj.size
+		r := get(t, "GET", ph.Edge+obj.uri)
+		checkFull(t, tier.name+" fill", r, obj)
+		expect(t, tier.name+" fill X-Cache", r.xcache(), miss)
+		expect(t, tier.name+" ETag", r.Header.Get("ETag"), rangeETag)
+		expect(t, tier.name+" Last-Modified", r.Header.Get("Last-Modified"), rangeLM)
+		cacheFileFor(t, data, obj) // both are written through to disk
+		r = get(t, "GET", ph.Edge+obj.uri)
+		checkFull(t, tier.name+" hit", r, obj)
+		expect(t, tier.name+" hit X-Cache", r.xcache(), hit)
+		expect(t, tier.name+" Accept-Ranges", r.Header.Get("Accept-Ranges"), "bytes")
+
+		t.Run(tier.name, func(t *testing.T) {
+			partial := func(name, rng string, first, last int64, hdr ...string) {
+				t.Helper()
+				r := get(t, "GET", ph.Edge+obj.uri, append([]string{"Range: " + rng}, hdr...)...)
+				expect(t, name+" status", r.Status, http.StatusPartialContent)
+				expect(t, name+" X-Cache", r.xcache(), hit)
+				expect(t, name+" Content-Range", r.Header.Get("Content-Range"), fmt.Sprintf("bytes %d-%d/%d", first, last, N))
+				expect(t, name+" Content-Length", r.Header.Get("Content-Length"), last-first+1)
+				checkBytes(t, name+" body", []byte(r.Body), obj.path, first, last-first+1)
+			}
+			whole := func(name string, hdr ...string) {
+				t.Helper()
+				r := get(t, "GET", ph.Edge+obj.uri, hdr...)
+				checkFull(t, name, r, obj)
+				expect(t, name+" X-Cache", r.xcache(), hit)
+				expect(t, name+" Content-Range", r.Header.Get("Content-Range"), "")
+				expect(t, name+" Content-Length", r.Header.Get("Content-Length"), N)
+			}
+			unsatisfiable := func(name, rng string) {
+				t.Helper()
+				r := get(t, "GET", ph.Edge+obj.uri, "Range: "+rng)
+				expect(t, name+" status", r.Status, http.StatusRequestedRangeNotSatisfiable)
+				expect(t, name+" Content-Range", r.Header.Get("Content-Range"), "bytes */"+strconv.FormatInt(N, 10))
+				expect(t, name+" X-Cache", r.xcache(), hit)
+				if len(r.Body) > 0 && len(r.Body) >= 1000 {
+					t.Errorf("%s: a %d-byte body, want none or a short message", name, len(r.Body))
+				}
+			}
+			mid := N / 2
+			partial("first byte", "bytes=0-0", 0, 0)
+			partial("middle", fmt.Sprintf("bytes=%d-%d", mid, mid+999), mid, mid+999)
+			partial("last byte", fmt.Sprintf("bytes=%d-%d", N-1, N-1), N-1, N-1)
+			partial("suffix", "bytes=-500", N-500, N-1)
+			partial("suffix longer than the object", fmt.Sprintf("bytes=-%d", N+100), 0, N-1)
+			partial("open", "bytes=1000-", 1000, N-1)
+			partial("end past the size", fmt.Sprintf("bytes=%d-%d", N-10, N+5000), N-10, N-1)
+			partial("If-Range with the strong ETag", "bytes=10-19", 10, 19, "If-Range: "+rangeETag)
+			partial("If-Range with the Last-Modified date", "bytes=10-19", 10, 19, "If-Range: "+rangeLM)
+
+			unsatisfiable("start at the size", fmt.Sprintf("bytes=%d-", N))
+			unsatisfiable("start past the size", fmt.Sprintf("bytes=%d-%d", N+10, N+20))
+			unsatisfiable("empty suffix", "bytes=-0")
+
+			whole("If-Range with another ETag", "Range: bytes=10-19", `If-Range: "other"`)
+			whole("If-Range with a weak ETag", "Range: bytes=10-19", `If-Range: W/"r1"`)
+			whole("If-Range with another date", "Range: bytes=10-19", "If-Range: Wed, 15 Nov 2023 22:13:20 GMT")
+			whole("multiple ranges", "Range: bytes=0-9,20-29")
+			whole("invalid range", "Range: bytes=abc")
+			whole("last before first", "Range: bytes=20-10")
+			whole("another unit", "Range: items=0-5")
+
+			// HEAD with a Range: the 206 header, no body.
+			h := get(t, "HEAD", ph.Edge+obj.uri, "Range: bytes=0-99")
+			if h.Status != http.StatusPartialContent && h.Status != http.StatusOK {
+				t.Errorf("HEAD with Range: status %d, want 206 or 200", h.Status)
+			}
+			expect(t, "HEAD with Range body", len(h.Body), 0)
+		})
+		expect(t, tier.name+" origin requests", originCount(t, origin, obj.uri), 1)
+	}
+}
+
+// A Range on the request that fills the cache: the viewer gets its range
+// (or the whole object) with the right bytes, and what is stored is the
+// whole object, even though the origin honours Range itself.
+func TestRange_OnMiss(t *testing.T) {
+	t.Parallel()
+	origin := startOrigin(t)
+	data := t.TempDir()
+	ph := startPharos(t, diskArgs(origin, data, "8MiB", "64MiB")...)
+	for _, tc := range []struct {
+		name        string
+		obj         sizedObject
+		first, last int64
+	}{
+		{"Memory", newSized("/range-miss/mem", 200_000, "ranges=1"), 100, 199},
+		{"DiskOnly", newSized("/range-miss/disk", 3_000_000, "ranges=1"), 2_500_000, 2_500_999},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			t.Parallel()
+			obj := tc.obj
+			r := get(t, "GET", ph.Edge+obj.uri, fmt.Sprintf("Range: bytes=%d-%d", tc.first, tc.last))
+			expect(t, "first X-Cache", r.xcache(), miss)
+			switch r.Status {
+			case http.StatusPartialContent:
+				expect(t, "Content-Range", r.Header.Get("Content-Range"), fmt.Sprintf("bytes %d-%d/%d", tc.first, tc.last, obj.size))
+				checkBytes(t, "206 body", []byte(r.Body), obj.path, tc.first, tc.last-tc.first+1)
+			case http.StatusOK:
+				checkFull(t, "200 body", r, obj)
+			default:
+				t.Fatalf("status %d, want 206 (or 200)", r.Status)
+			}
+			_, h := cacheFileFor(t, data, obj)
+			expect(t, "cache file body length", h.BodyLen, obj.size)
+			r = get(t, "GET", ph.Edge+obj.uri)
+			checkFull(t, "whole object afterwards", r, obj)
+			expect(t, "whole object afterwards X-Cache", r.xcache(), hit)
+			r = get(t, "GET", ph.Edge+obj.uri, "Range: bytes=-100")
+			expect(t, "suffix afterwards status", r.Status, http.StatusPartialContent)
+			checkBytes(t, "suffix afterwards body", []byte(r.Body), obj.path, obj.size-100, 100)
+			expect(t, "origin requests", originCount(t, origin, obj.uri), 1)
+		})
+	}
+}
