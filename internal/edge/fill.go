@@ -203,6 +203,11 @@ func (s *Server) handleOrigin(x *Exchange, stale *store.Object, sm *meta, f *sto
 	} else {
 		x.key = x.key[:x.primaryLen]
 	}
+	if sc := resp.Header["Set-Cookie"]; len(sc) > 0 && (x.B.forward.allCookies || !x.B.forward.cookies.empty()) && !x.background {
+		// The cookie was set for this viewer's request: it gets it, and no
+		// one else does (the stored copy never has it).
+		x.W.Header()["Set-Cookie"] = sc
+	}
 	obj := store.NewObject(m, m.size())
 	publish(obj, nil)
 	go s.fillBody(resp, obj, f, string(x.key), string(x.key[:x.primaryLen]))
