@@ -314,6 +314,9 @@ func (s *Server) fillBody(resp *http.Response, obj *store.Object, f *store.Fill,
 		}
 	}
 	if detached {
+		if fill != nil && fill.Invalidated() {
+			s.store.Remove(key, nil)
+		}
 		return
 	}
 	if _, ok := m.header["Content-Length"]; !ok && m.status != http.StatusNoContent && m.status != http.StatusNotModified {
@@ -323,10 +326,17 @@ func (s *Server) fillBody(resp *http.Response, obj *store.Object, f *store.Fill,
 		nm.header["Content-Length"] = []string{strconv.FormatInt(written, 10)}
 		obj = obj.WithMeta(&nm, nm.size())
 	}
+	// The variant before its marker: a lookup that finds the marker must
+	// find the variant too.
+	s.store.Put(key, obj)
 	if m.varyFields != nil {
 		s.putMarker(primary, m)
 	}
-	s.store.Put(key, obj)
+	// An invalidation marks the fill before it removes anything, so one
+	// that raced with the stores above is seen here: undo them.
+	if fill != nil && fill.Invalidated() {
+		s.store.Remove(key, nil)
+	}
 }
 
 // putMarker stores, under the primary key, the Vary marker that sends

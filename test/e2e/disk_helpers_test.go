@@ -170,15 +170,32 @@ func parseCacheHeader(path string) (cacheFileHeader, error) {
 	return h, nil
 }
 
+// keyHasPath reports whether a cache key holds path as its whole path part
+// (the key is the host, path, query... with separators between them).
+func keyHasPath(key, path string) bool {
+	for rest := key; ; {
+		i := strings.Index(rest, path)
+		if i < 0 {
+			return false
+		}
+		rest = rest[i+len(path):]
+		if rest == "" || !pathChar.MatchString(rest[:1]) {
+			return true
+		}
+	}
+}
+
+var pathChar = regexp.MustCompile(`[A-Za-z0-9/._~%-]`)
+
 // cacheFileFor waits (bounded) for the cache file whose key holds obj's
-// URI and returns it.
+// path and returns it (the tests give each object its own path).
 func cacheFileFor(t *testing.T, data string, obj sizedObject) (string, cacheFileHeader) {
 	t.Helper()
 	var path string
 	var h cacheFileHeader
 	eventually(t, 10*time.Second, "a cache file for "+obj.uri, func() bool {
 		for _, f := range cacheFiles(t, data) {
-			if fh, err := parseCacheHeader(f); err == nil && strings.Contains(fh.Key, obj.uri) {
+			if fh, err := parseCacheHeader(f); err == nil && keyHasPath(fh.Key, obj.path) {
 				h = fh
 				path = f
 				return true
