@@ -1,7 +1,8 @@
 #!/usr/bin/env bash
 # Cache-hit throughput and latency of a Pharos edge for a 1 KiB and a 1 MiB
-# object, measured with wrk on loopback. Everything binds to 127.0.0.1 and
-# stops on its own.
+# object from memory, and a 1 MiB object from the disk tier (sendfile),
+# measured with wrk on loopback. Everything binds to 127.0.0.1 and stops on
+# its own.
 #
 #   bench/hit.sh                 # defaults: wrk -t1 -c64 -d10s
 #   DURATION=30s CONNS=128 bench/hit.sh
@@ -14,6 +15,8 @@ THREADS=${THREADS:-1}
 ORIGIN_ADDR=${ORIGIN_ADDR:-127.0.0.1:18300}
 EDGE_ADDR=${EDGE_ADDR:-127.0.0.1:18380}
 API_ADDR=${API_ADDR:-127.0.0.1:18390}
+DISK_EDGE_ADDR=${DISK_EDGE_ADDR:-127.0.0.1:18381}
+DISK_API_ADDR=${DISK_API_ADDR:-127.0.0.1:18391}
 
 if ! command -v wrk >/dev/null; then
 	echo "installing wrk" >&2
@@ -26,7 +29,7 @@ go build -o bin/pharos ./cmd/pharos
 go build -o bin/pharos-origin ./cmd/pharos-origin
 data=$(mktemp -d)
 cleanup() {
-	kill "${edge_pid:-}" "${origin_pid:-}" 2>/dev/null || true
+	kill "${edge_pid:-}" "${disk_pid:-}" "${origin_pid:-}" 2>/dev/null || true
 	wait 2>/dev/null || true
 	rm -rf "$data"
 }
@@ -37,14 +40,21 @@ origin_pid=$!
 bin/pharos up --origin "http://$ORIGIN_ADDR" --http "$EDGE_ADDR" --api "$API_ADDR" \
 	--data "$data" --cache-mem 512MiB --log-level warn >"$data/up.log" 2>&1 &
 edge_pid=$!
-for _ in $(seq 1 100); do
-	grep -q "Pharos is up" "$data/up.log" 2>/dev/null && break
-	sleep 0.1
+# The disk edge's memory tier keeps nothing over 512 KiB (--cache-mem/8):
+# its 1 MiB hits come from the disk tier.
+bin/pharos up --origin "http://$ORIGIN_ADDR" --http "$DISK_EDGE_ADDR" --api "$DISK_API_ADDR" \
+	--data "$data/disk" --cache-mem 4MiB --cache-disk 2GiB --log-level warn >"$data/up-disk.log" 2>&1 &
+disk_pid=$!
+for log in "$data/up.log" "$data/up-disk.log"; do
+	for _ in $(seq 1 100); do
+		grep -q "Pharos is up" "$log" 2>/dev/null && break
+		sleep 0.1
+	done
+	grep -q "Pharos is up" "$log" || { cat "$log"; exit 1; }
 done
-grep -q "Pharos is up" "$data/up.log" || { cat "$data/up.log"; exit 1; }
 
-run() { # name path
-	local name=$1 url="http://$EDGE_ADDR$2"
+run() { # name path [edge]
+	local name=$1 url="http://${3:-$EDGE_ADDR}$2"
 	curl -fsS -o /dev/null "$url"
 	curl -fsS -o /dev/null -D - "$url" | grep -qi '^x-cache: Hit' || { echo "$name: not a hit" >&2; exit 1; }
 	echo "== $name: wrk -t$THREADS -c$CONNS -d$DURATION --latency $url"
@@ -54,3 +64,4 @@ run() { # name path
 echo "pharos $(git rev-parse --short HEAD 2>/dev/null || echo dev), $(nproc) cores, $(date -u +%Y-%m-%dT%H:%MZ)"
 run hit-1k "/bench/1k?size=1024&cc=max-age%3D3600"
 run hit-1m "/bench/1m?size=1048576&cc=max-age%3D3600"
+run hit-1m-disk "/bench/1m?size=1048576&cc=max-age%3D3600" "$DISK_EDGE_ADDR"

@@ -206,6 +206,20 @@ func cacheFileFor(t *testing.T, data string, obj sizedObject) (string, cacheFile
 	return path, h
 }
 
+// waitCacheBody waits (bounded) until a cache file for path holds all size
+// bytes of its body (the fill has been committed to disk).
+func waitCacheBody(t *testing.T, data, path string, size int64) {
+	t.Helper()
+	eventually(t, 10*time.Second, fmt.Sprintf("a cache file with the %d bytes of %s", size, path), func() bool {
+		for _, f := range cacheFiles(t, data) {
+			if h, err := parseCacheHeader(f); err == nil && keyHasPath(h.Key, path) && h.BodyLen == uint64(size) && h.FileLen == h.BodyOff+int64(size) {
+				return true
+			}
+		}
+		return false
+	})
+}
+
 // flipByte inverts the byte at off in the file at path.
 func flipByte(t *testing.T, path string, off int64) {
 	t.Helper()
@@ -241,7 +255,12 @@ var diskLoadedRe = regexp.MustCompile(`msg="disk tier loaded".* objects=(\d+) .*
 
 func diskLoaded(t *testing.T, ph *pharos) (objects, dropped int) {
 	t.Helper()
-	m := diskLoadedRe.FindStringSubmatch(ph.Output())
+	// stderr is copied by its own goroutine: the line may trail the banner.
+	var m []string
+	deadline := time.Now().Add(5 * time.Second)
+	for m = diskLoadedRe.FindStringSubmatch(ph.Output()); m == nil && time.Now().Before(deadline); m = diskLoadedRe.FindStringSubmatch(ph.Output()) {
+		time.Sleep(20 * time.Millisecond)
+	}
 	if m == nil {
 		t.Errorf("no \"disk tier loaded\" log line with objects= and dropped=:\n%s", ph.Output())
 		return -1, -1
