@@ -720,15 +720,11 @@ func TestCacheJoinPublishedFillRevalidates(t *testing.T) {
 	}
 }
 
-// TestCacheSetCookieReachesMissViewer_Bug: docs/caching.md says Set-Cookie
-// "is passed to the viewer only when the behaviour forwards cookies", and
-// the pass-through path does so (TestCacheSetCookiePassThrough). But when
-// the response is stored, the viewer whose request fetched it is answered
-// from the stored header (serveObject, respond.go, with storedHeader,
-// meta.go, which drops Set-Cookie), so the cookie the origin set for that
-// viewer never reaches it, although cookies are forwarded. Later viewers
-// must still not get it (TestCacheSetCookieNeverStored).
-func TestCacheSetCookieReachesMissViewer_Bug(t *testing.T) {
+// TestCacheSetCookieReachesMissViewer: when the behaviour forwards cookies,
+// the viewer whose request fetched a stored response gets the origin's
+// Set-Cookie (docs/caching.md), though the stored copy never keeps it
+// (TestCacheSetCookieNeverStored).
+func TestCacheSetCookieReachesMissViewer(t *testing.T) {
 	clock := newFakeClock()
 	org := newTestOrigin(t, func(w http.ResponseWriter, r *http.Request) {
 		setDate(w, clock)

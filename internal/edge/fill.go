@@ -2,6 +2,7 @@ package edge
 
 import (
 	"context"
+	"errors"
 	"fmt"
 	"io"
 	"net/http"
@@ -263,6 +264,7 @@ func (s *Server) fillBody(resp *http.Response, obj *store.Object, f *store.Fill,
 	defer s.bufPool.Put(bufp)
 	buf := *bufp
 	detached := false
+	unread := false // detached, and no viewer is reading any more
 	var written int64
 	for {
 		n, err := resp.Body.Read(buf)
@@ -274,16 +276,24 @@ func (s *Server) fillBody(resp *http.Response, obj *store.Object, f *store.Fill,
 				body.Detach()
 				finish()
 			}
-			if detached {
+			if detached && !unread {
 				wctx, cancel := context.WithTimeout(context.Background(), viewerStallTimeout)
 				werr := body.WaitRoom(wctx, detachWindow)
 				cancel()
-				if werr != nil {
+				switch {
+				case errors.Is(werr, store.ErrNoReaders) && dw != nil:
+					// Every viewer left, but the disk copy is worth
+					// finishing: carry on for the disk alone.
+					unread = true
+					body.Close(werr)
+				case werr != nil:
 					body.Close(werr)
 					return
 				}
 			}
-			body.Write(buf[:n])
+			if !unread {
+				body.Write(buf[:n])
+			}
 			written += int64(n)
 			if dw != nil && dw.Write(buf[:n]) != nil {
 				dw = nil // aborted by the failed write
@@ -302,7 +312,7 @@ func (s *Server) fillBody(resp *http.Response, obj *store.Object, f *store.Fill,
 		body.Close(fmt.Errorf("origin body truncated: %d of %d bytes", written, resp.ContentLength))
 		return
 	}
-	body.Close(nil)
+	body.Close(nil) // a no-op when it was closed for lack of readers
 	if fill != nil && fill.Invalidated() {
 		return // the viewers got it, but it predates an invalidation
 	}

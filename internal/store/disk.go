@@ -40,8 +40,9 @@ type Disk struct {
 	used  atomic.Int64
 	count atomic.Int64
 
-	failing atomic.Bool // a write failed; cleared by the next success
-	seq     atomic.Uint64
+	failing  atomic.Bool // a write failed; cleared by the next success
+	tooLarge atomic.Bool // an object larger than the tier was refused (logged once)
+	seq      atomic.Uint64
 }
 
 // fileRef is where an object's bytes live on disk.
@@ -398,6 +399,10 @@ func (w *DiskWriter) Write(p []byte) error {
 	}
 	if w.n+int64(len(p)) > w.d.maxBytes {
 		w.err = fmt.Errorf("store: object larger than the disk tier")
+		if w.d.tooLarge.CompareAndSwap(false, true) {
+			w.d.log.Warn("an object larger than the whole disk tier is served without a disk copy (logged once)",
+				"key", w.key, "disk_tier_bytes", w.d.maxBytes)
+		}
 		w.Abort()
 		return w.err
 	}

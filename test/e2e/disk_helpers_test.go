@@ -206,18 +206,30 @@ func cacheFileFor(t *testing.T, data string, obj sizedObject) (string, cacheFile
 	return path, h
 }
 
-// waitCacheBody waits (bounded) until a cache file for path holds all size
-// bytes of its body (the fill has been committed to disk).
-func waitCacheBody(t *testing.T, data, path string, size int64) {
-	t.Helper()
-	eventually(t, 10*time.Second, fmt.Sprintf("a cache file with the %d bytes of %s", size, path), func() bool {
-		for _, f := range cacheFiles(t, data) {
-			if h, err := parseCacheHeader(f); err == nil && keyHasPath(h.Key, path) && h.BodyLen == uint64(size) && h.FileLen == h.BodyOff+int64(size) {
-				return true
-			}
+// hasCacheBody reports whether a cache file for path holds all size bytes
+// of its body (the fill has been committed to disk).
+func hasCacheBody(t *testing.T, data, path string, size int64) bool {
+	for _, f := range cacheFiles(t, data) {
+		if h, err := parseCacheHeader(f); err == nil && keyHasPath(h.Key, path) &&
+			h.BodyLen == uint64(size) && h.FileLen == h.BodyOff+int64(size) {
+			return true
 		}
-		return false
-	})
+	}
+	return false
+}
+
+// waitCacheBody waits (bounded) until a cache file for path holds all size
+// bytes of its body; false if none did within the wait.
+func waitCacheBody(t *testing.T, data, path string, size int64, within time.Duration) bool {
+	t.Helper()
+	deadline := time.Now().Add(within)
+	for !hasCacheBody(t, data, path, size) {
+		if time.Now().After(deadline) {
+			return false
+		}
+		time.Sleep(50 * time.Millisecond)
+	}
+	return true
 }
 
 // flipByte inverts the byte at off in the file at path.

@@ -2,6 +2,7 @@ package e2e
 
 import (
 	"fmt"
+	"io"
 	"net/http"
 	"os"
 	"path/filepath"
@@ -449,4 +450,37 @@ func TestDisk_CacheDirDeleted(t *testing.T) {
 	r = get(t, "GET", ph.Edge+diskOnly.uri)
 	checkFull(t, "disk-only object once refetched", r, diskOnly)
 	expect(t, "disk-only object once refetched X-Cache", r.xcache(), hit)
+}
+
+// A viewer that goes away early from the miss of an object too large for
+// memory: with a disk tier there is somewhere to keep it, so the fill goes
+// on to disk and the next request is a hit (the origin drips the body over
+// about 0.6 s so that the viewer surely leaves first).
+func TestDisk_LargeFillOutlivesViewer(t *testing.T) {
+	t.Parallel()
+	origin := startOrigin(t)
+	data := t.TempDir()
+	ph := startPharos(t, diskArgs(origin, data, "8MiB", "64MiB")...)
+	obj := newSized("/abort/big", 3_000_000, "drip=30", "dripms=20", "cl=1")
+
+	resp, err := client.Get(ph.Edge + obj.uri)
+	if err != nil {
+		t.Fatal(err)
+	}
+	head := make([]byte, 1000)
+	_, err = io.ReadFull(resp.Body, head)
+	resp.Body.Close() // leave after 1000 bytes
+	if err != nil {
+		t.Fatalf("first 1000 bytes: %v", err)
+	}
+	expect(t, "first X-Cache", resp.Header.Get("X-Cache"), miss)
+	checkBytes(t, "first 1000 bytes", head, obj.path, 0, 1000)
+
+	if !waitCacheBody(t, data, obj.path, obj.size, 3*time.Second) {
+		t.Errorf("3 s after the viewer left, no cache file holds the %d bytes of %s", obj.size, obj.path)
+	}
+	r := get(t, "GET", ph.Edge+obj.uri)
+	checkFull(t, "next request", r, obj)
+	expect(t, "next request X-Cache", r.xcache(), hit)
+	expect(t, "origin requests", originCount(t, origin, obj.uri), 1)
 }
