@@ -58,15 +58,10 @@ func ParseETag(s string) (uint64, bool) {
 func (s *Service) Create(ctx context.Context, d model.Distribution) (Stored, error) {
 	d.ID = model.NewDistributionID()
 	d.DomainName = model.NewDomainName(s.zone)
-	d.LastModified = s.now().UTC()
-	d.ApplyDefaults()
-	if err := d.Validate(); err != nil {
+	b, err := s.prepare(ctx, &d)
+	if err != nil {
 		return Stored{}, err
 	}
-	if err := s.checkConflicts(ctx, &d); err != nil {
-		return Stored{}, err
-	}
-	b, _ := json.Marshal(d)
 	rev, err := s.cfg.Update(ctx, distPrefix+d.ID, b, 0)
 	if err != nil {
 		return Stored{}, fmt.Errorf("control: store distribution: %w", err)
@@ -120,15 +115,10 @@ func (s *Service) Update(ctx context.Context, id, ifMatch string, d model.Distri
 		return Stored{}, ErrPrecondition
 	}
 	d.ID, d.DomainName = id, cur.Distribution.DomainName
-	d.LastModified = s.now().UTC()
-	d.ApplyDefaults()
-	if err := d.Validate(); err != nil {
+	b, err := s.prepare(ctx, &d)
+	if err != nil {
 		return Stored{}, err
 	}
-	if err := s.checkConflicts(ctx, &d); err != nil {
-		return Stored{}, err
-	}
-	b, _ := json.Marshal(d)
 	nrev, err := s.cfg.Update(ctx, distPrefix+id, b, rev)
 	if errors.Is(err, bus.ErrConflict) {
 		return Stored{}, ErrPrecondition
@@ -153,6 +143,23 @@ func (s *Service) Delete(ctx context.Context, id, ifMatch string) error {
 		return fmt.Errorf("control: delete distribution: %w", err)
 	}
 	return nil
+}
+
+// prepare stamps, completes and checks d, and returns the document to store.
+func (s *Service) prepare(ctx context.Context, d *model.Distribution) ([]byte, error) {
+	d.LastModified = s.now().UTC()
+	d.ApplyDefaults()
+	if err := d.Validate(); err != nil {
+		return nil, err
+	}
+	if err := s.checkConflicts(ctx, d); err != nil {
+		return nil, err
+	}
+	b, err := json.Marshal(d)
+	if err != nil {
+		return nil, fmt.Errorf("control: encode distribution: %w", err)
+	}
+	return b, nil
 }
 
 // checkConflicts refuses an alias another distribution has, and a second

@@ -85,16 +85,6 @@ func (s *Server) joinFill(x *Exchange, f *store.Fill, stale *store.Object, sm *m
 // fetch gets the object from the origin for x, stores it when allowed, and
 // answers the viewer. f is the fill it leads, or nil when it fetches alone.
 func (s *Server) fetch(x *Exchange, stale *store.Object, sm *meta, f *store.Fill) {
-	publish := func(o *store.Object, err error) {
-		if f != nil {
-			s.store.Publish(f, o, err)
-		}
-	}
-	finish := func() {
-		if f != nil {
-			s.store.Finish(f)
-		}
-	}
 	// A fill outlives its leader's viewer: others may be waiting on it, and
 	// finishing it fills the cache. Origin timeouts still bound it.
 	ctx := x.R.Context()
@@ -113,8 +103,9 @@ func (s *Server) fetch(x *Exchange, stale *store.Object, sm *meta, f *store.Fill
 	}
 	req, err := s.originRequest(x, method, cond)
 	if err != nil {
-		publish(nil, err)
-		finish()
+		if f != nil {
+			s.store.Finish(f) // waiters fetch for themselves
+		}
 		s.edgeError(x, http.StatusBadRequest, "bad request")
 		return
 	}
