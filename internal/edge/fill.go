@@ -322,10 +322,9 @@ func (s *Server) fillBody(resp *http.Response, obj *store.Object, f *store.Fill,
 	}
 	if _, ok := m.header["Content-Length"]; !ok && m.status != http.StatusNoContent && m.status != http.StatusNotModified {
 		// The origin sent it chunked; now that the size is known, hits carry it.
-		nm := *m
-		nm.header = m.header.Clone()
+		nm := m.withHeader(m.header.Clone())
 		nm.header["Content-Length"] = []string{strconv.FormatInt(written, 10)}
-		obj = obj.WithMeta(&nm, nm.size())
+		obj = obj.WithMeta(nm, nm.size())
 	}
 	// The variant before its marker: a lookup that finds the marker must
 	// find the variant too.

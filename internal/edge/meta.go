@@ -2,6 +2,7 @@ package edge
 
 import (
 	"net/http"
+	"sync/atomic"
 	"time"
 
 	"github.com/pharos-cdn/pharos/internal/httpcache"
@@ -26,13 +27,31 @@ type meta struct {
 	// initialAge is RFC 9111 §4.2.3's corrected_initial_age, computed once
 	// when the response arrives so that a hit does not parse Date and Age.
 	initialAge time.Duration
+	// hitHead caches the pre-encoded head of a fast-path hit (hithead.go).
+	hitHead atomic.Pointer[[]byte]
 }
 
 // newMeta describes a response that arrived at responseTime.
 func newMeta(status int, header http.Header, requestTime, responseTime time.Time) *meta {
+	if _, ok := header["Date"]; !ok && status != 0 {
+		// RFC 9110 §6.6.1: a cache that receives a response without Date
+		// records when it arrived and adds it.
+		header["Date"] = []string{responseTime.UTC().Format(http.TimeFormat)}
+	}
 	return &meta{
 		status: status, header: header, requestTime: requestTime, responseTime: responseTime,
 		initialAge: httpcache.CurrentAge(header, requestTime, responseTime, responseTime),
+	}
+}
+
+// withHeader returns a copy of m with another header (and no cached
+// pre-encoded head, which depends on the header).
+func (m *meta) withHeader(h http.Header) *meta {
+	return &meta{
+		status: m.status, header: h, requestTime: m.requestTime, responseTime: m.responseTime,
+		decision: m.decision, varyFields: m.varyFields, varyKey: m.varyKey, marker: m.marker,
+		sliced: m.sliced, sliceSize: m.sliceSize, totalSize: m.totalSize, generation: m.generation,
+		initialAge: m.initialAge,
 	}
 }
 
@@ -63,4 +82,12 @@ func storedHeader(h http.Header) http.Header {
 	delete(out, "Set-Cookie")
 	delete(out, "Pharos-Cdn-Cache-Control") // addressed to us alone (RFC 9213 §2)
 	return out
+}
+
+// sharableWithAuthorization says whether a stored response may answer a
+// request that carries Authorization (RFC 9111 §3.5): only when it said
+// public, s-maxage or must-revalidate.
+func (m *meta) sharableWithAuthorization() bool {
+	d, _ := httpcache.EffectiveDirectives(m.header)
+	return d.Public || d.HasSMaxAge || d.MustRevalidate
 }

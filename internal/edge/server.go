@@ -26,6 +26,8 @@ type Config struct {
 	MaxObject int64
 	Logger    *slog.Logger
 	Now       func() time.Time // injectable clock; time.Now when nil
+	// DisableFastPath serves every request through net/http.
+	DisableFastPath bool
 }
 
 // Server is an edge server.
@@ -200,18 +202,31 @@ func (s *Server) HTTPServer() *http.Server {
 }
 
 // Serve serves HTTP on l until ctx is done, then shuts down gracefully:
-// in-flight responses finish (up to grace).
+// in-flight responses finish (up to grace). Connections start on the
+// HTTP/1.1 fast path (fastpath.go) unless the config turns it off.
 func (s *Server) Serve(ctx context.Context, l net.Listener, grace time.Duration) error {
 	srv := s.HTTPServer()
-	errc := make(chan error, 1)
-	go func() { errc <- srv.Serve(l) }()
+	errc := make(chan error, 2)
+	var fs *fastServer
+	if s.cfg.DisableFastPath {
+		go func() { errc <- srv.Serve(l) }()
+	} else {
+		fs = newFastServer(s, l.Addr())
+		go func() { errc <- srv.Serve(fs.handoff) }()
+		go func() { errc <- fs.accept(l) }()
+	}
 	select {
 	case err := <-errc:
+		l.Close()
 		return fmt.Errorf("edge: serve: %w", err)
 	case <-ctx.Done():
 	}
 	sctx, cancel := context.WithTimeout(context.Background(), grace)
 	defer cancel()
+	l.Close()
+	if fs != nil {
+		fs.shutdown(sctx)
+	}
 	err := srv.Shutdown(sctx)
 	s.wg.Wait()
 	if err != nil && !errors.Is(err, context.DeadlineExceeded) {

@@ -47,6 +47,10 @@ type Behavior struct {
 	forward   forwardRules
 	sliceSize int64
 	handler   Handler
+	// fast says the HTTP/1.1 fast path may answer this behaviour's hits:
+	// its key needs only host, path and query, and no stage before the
+	// cache would act on a plain GET or HEAD.
+	fast bool
 }
 
 // Lookup returns the distribution for a Host (without port, any case).
@@ -176,6 +180,9 @@ func compileDist(s *Server, m *model.Distribution, pool *originPool) (*Dist, err
 			sliceSize: mb.SliceSize,
 		}
 		b.handler = buildChain(s, b)
+		kp := &b.keyPolicy
+		b.fast = len(kp.Headers) == 0 && kp.Cookies == httpcache.ListNone &&
+			!kp.AcceptEncodingGzip && !kp.AcceptEncodingBrotli
 		d.behaviors = append(d.behaviors, b)
 	}
 	return d, nil

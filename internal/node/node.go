@@ -37,6 +37,7 @@ type Config struct {
 	EdgeID    string
 	POP       string
 	Grace     time.Duration // how long in-flight responses may finish on stop
+	FastPath  bool          // answer plain HTTP/1.1 hits on the edge's own fast path
 	Logger    *slog.Logger
 }
 
@@ -93,7 +94,8 @@ func Run(ctx context.Context, cfg Config, out io.Writer) error {
 		quick, wantRev = &st, rev
 	}
 
-	e := edge.New(edge.Config{ID: cfg.EdgeID, POP: cfg.POP, CacheMem: cfg.CacheMem, Logger: log})
+	e := edge.New(edge.Config{ID: cfg.EdgeID, POP: cfg.POP, CacheMem: cfg.CacheMem, Logger: log,
+		DisableFastPath: !cfg.FastPath})
 	if cfg.CacheDisk > 0 {
 		if _, err := e.EnableDisk(filepath.Join(cfg.DataDir, "cache"), cfg.CacheDisk); err != nil {
 			return fmt.Errorf("--cache-disk: %w", err)
