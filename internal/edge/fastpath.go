@@ -12,6 +12,7 @@ import (
 	"sync"
 	"sync/atomic"
 	"time"
+	"unsafe"
 
 	"github.com/pharos-cdn/pharos/internal/httpcache"
 	"github.com/pharos-cdn/pharos/internal/store"
@@ -84,6 +85,8 @@ type fastConn struct {
 	out      []byte
 	key      []byte
 	vec      [17][]byte
+	wv       net.Buffers // reused for each writev
+	wvArr    [18][]byte
 	req      fastRequest
 	keepOpen bool
 }
@@ -218,12 +221,24 @@ func (fc *fastConn) readHead() ([]byte, int, error) {
 
 var headEnd = []byte("\r\n\r\n")
 
+// bytesView returns b as a string without copying. The caller must not let
+// the string outlive b's contents (the connection's next read).
+func bytesView(b []byte) string {
+	if len(b) == 0 {
+		return ""
+	}
+	return unsafe.String(&b[0], len(b))
+}
+
 // hit answers fc's request if it is a fresh cache hit that needs nothing
 // but the stored bytes; false leaves the connection untouched.
 func (fs *fastServer) hit(fc *fastConn) bool {
 	s := fs.s
 	r := &fc.req
-	d := s.table.Load().Lookup(hostOnly(string(r.host)))
+	// Views of the read buffer, valid until the next read: nothing below
+	// keeps them (lookups only compare, AppendKey copies).
+	host := hostOnly(bytesView(r.host))
+	d := s.table.Load().Lookup(host)
 	if d == nil {
 		return false
 	}
@@ -231,11 +246,11 @@ func (fs *fastServer) hit(fc *fastConn) bool {
 	if i := bytes.IndexByte(path, '?'); i >= 0 {
 		path, query = path[:i], path[i+1:]
 	}
-	b := d.Match(string(path))
+	b := d.Match(bytesView(path))
 	if !b.fast {
 		return false
 	}
-	fc.key = httpcache.AppendKey(fc.key[:0], hostOnly(string(r.host)), string(path), string(query), nil, &b.keyPolicy)
+	fc.key = httpcache.AppendKey(fc.key[:0], host, bytesView(path), bytesView(query), nil, &b.keyPolicy)
 	o := s.store.Get(fc.key)
 	if o == nil {
 		return false
@@ -291,8 +306,10 @@ func (fs *fastServer) hit(fc *fastConn) bool {
 			_, err = io.CopyN(fc.c, file, o.BodyLen())
 		}
 	default:
-		bufs := append(net.Buffers{out}, chunks...)
-		_, err = bufs.WriteTo(fc.c) // writev(2)
+		// WriteTo consumes the slice, capacity included: rebuild it on a
+		// fixed backing array each time.
+		fc.wv = append(append(fc.wvArr[:0], out), chunks...)
+		_, err = fc.wv.WriteTo(fc.c) // writev(2)
 	}
 	if err != nil {
 		r.close = true
