@@ -48,8 +48,10 @@ var ErrNoReaders = errors.New("store: no readers left")
 // NewBody returns an empty body ready for writing.
 func NewBody() *Body {
 	c := &chunk{}
-	return &Body{head: c, tail: c, changed: make(chan struct{}), open: map[*Reader]struct{}{},
-		progress: make(chan struct{}, 1)}
+	// The channels and the reader set are made when first needed: most
+	// bodies are complete before anyone waits on them, and a cached object
+	// should not carry them.
+	return &Body{head: c, tail: c}
 }
 
 // CompleteBody returns a finished body holding p (which it keeps, not copies).
@@ -95,8 +97,10 @@ func (b *Body) Close(err error) {
 }
 
 func (b *Body) signalLocked() {
-	close(b.changed)
-	b.changed = make(chan struct{})
+	if b.changed != nil {
+		close(b.changed) // wake the readers waiting on it
+		b.changed = nil
+	}
 }
 
 // Detach releases the body's start: memory is freed as readers move on, and
@@ -105,7 +109,10 @@ func (b *Body) Detach() {
 	b.mu.Lock()
 	b.head = nil
 	b.detached = true
-	b.isDetached.Store(true)
+	if b.progress == nil {
+		b.progress = make(chan struct{}, 1)
+	}
+	b.isDetached.Store(true) // publishes progress to the readers
 	b.mu.Unlock()
 }
 
@@ -189,6 +196,9 @@ func (b *Body) NewReader() (*Reader, error) {
 	}
 	r := &Reader{b: b, cur: head}
 	b.mu.Lock()
+	if b.open == nil {
+		b.open = map[*Reader]struct{}{}
+	}
 	b.open[r] = struct{}{}
 	b.mu.Unlock()
 	b.readers.Add(1)
@@ -222,6 +232,9 @@ func (r *Reader) Next(ctx context.Context) ([]byte, error) {
 			r.b.mu.Unlock()
 			continue
 		}
+		if r.b.changed == nil && !r.b.done {
+			r.b.changed = make(chan struct{})
+		}
 		done, err, changed := r.b.done, r.b.err, r.b.changed
 		r.b.mu.Unlock()
 		if done {
@@ -247,7 +260,9 @@ func (r *Reader) Close() {
 		delete(r.b.open, r)
 		r.b.mu.Unlock()
 		r.b.readers.Add(-1)
-		r.b.signalProgress()
+		if r.b.isDetached.Load() {
+			r.b.signalProgress()
+		}
 	}
 }
 

@@ -1,0 +1,56 @@
+package edge
+
+import (
+	"encoding/json"
+	"io"
+	"log/slog"
+	"net/http"
+	"net/http/httptest"
+	"runtime"
+	"strconv"
+	"testing"
+
+	"github.com/pharos-cdn/pharos/internal/model"
+)
+
+// BenchmarkMemoryPerObject fills the cache with small objects through the
+// edge and reports the heap each one costs beyond its body bytes:
+// go test -run x -bench MemoryPerObject -benchtime 1x ./internal/edge/
+func BenchmarkMemoryPerObject(b *testing.B) {
+	const n, size = 100_000, 100
+	body := make([]byte, size)
+	origin := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		w.Header().Set("Cache-Control", "max-age=3600")
+		w.Header().Set("Content-Type", "application/octet-stream")
+		w.Write(body)
+	}))
+	defer origin.Close()
+	o, _ := model.OriginFromURL(origin.URL)
+	d := model.Distribution{ID: "EBENCH0000000B", DomainName: "d.test", Enabled: true, Default: true, Origins: []model.Origin{o}}
+	doc, _ := json.Marshal(d)
+	s := New(Config{ID: "bench", POP: "b", CacheMem: 4 << 30, Logger: slog.New(slog.NewTextHandler(io.Discard, nil))})
+	if err := s.Apply(1, map[string][]byte{"dist.x": doc}); err != nil {
+		b.Fatal(err)
+	}
+	for range b.N {
+		var before, after runtime.MemStats
+		runtime.GC()
+		runtime.ReadMemStats(&before)
+		for i := range n {
+			w := &benchWriter{h: http.Header{}}
+			s.ServeHTTP(w, httptest.NewRequest("GET", "http://d.test/objects/"+strconv.Itoa(i), nil))
+		}
+		waitForObjects(s, n)
+		runtime.GC()
+		runtime.ReadMemStats(&after)
+		perObject := float64(after.HeapAlloc-before.HeapAlloc) / n
+		b.ReportMetric(perObject, "heapB/object")
+		b.ReportMetric(perObject-size, "overheadB/object")
+	}
+}
+
+func waitForObjects(s *Server, n int64) {
+	for i := 0; i < 1000 && s.store.Len() < n; i++ {
+		runtime.Gosched()
+	}
+}
