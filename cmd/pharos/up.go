@@ -1,11 +1,7 @@
 package main
 
 import (
-	"context"
-	"log/slog"
 	"os"
-	"os/signal"
-	"syscall"
 	"time"
 
 	"github.com/spf13/cobra"
@@ -16,7 +12,7 @@ import (
 func newUpCommand() *cobra.Command {
 	cfg := node.Config{}
 	var cacheMem, cacheDisk byteSize = 256 << 20, 0
-	var logLevel, pprofAddr string
+	var rf roleFlags
 	cmd := &cobra.Command{
 		Use:   "up",
 		Short: "Run a whole CDN on this machine: engine, API and edge in one process",
@@ -24,25 +20,16 @@ func newUpCommand() *cobra.Command {
   curl -i http://127.0.0.1:8080/`,
 		Args: cobra.NoArgs,
 		RunE: func(cmd *cobra.Command, _ []string) error {
-			if err := bindEnv(cmd); err != nil {
+			ctx, stop, log, err := rf.start(cmd)
+			if err != nil {
 				return err
 			}
-			var level slog.Level
-			if err := level.UnmarshalText([]byte(logLevel)); err != nil {
-				return err
-			}
-			cfg.Logger = slog.New(slog.NewTextHandler(os.Stderr, &slog.HandlerOptions{Level: level}))
+			defer stop()
+			cfg.Logger = log
 			cfg.CacheMem, cfg.CacheDisk = int64(cacheMem), int64(cacheDisk)
 			if cfg.EdgeID == "" {
 				cfg.EdgeID, _ = os.Hostname()
 			}
-			if pprofAddr != "" {
-				if err := startPprof(pprofAddr, cfg.Logger); err != nil {
-					return err
-				}
-			}
-			ctx, stop := signal.NotifyContext(context.Background(), syscall.SIGINT, syscall.SIGTERM)
-			defer stop()
 			return node.Run(ctx, cfg, cmd.OutOrStdout())
 		},
 	}
@@ -61,9 +48,8 @@ func newUpCommand() *cobra.Command {
 	f.StringVar(&cfg.POP, "pop", "local", "point of presence name, shown in X-Pharos-Pop")
 	f.DurationVar(&cfg.Grace, "shutdown-grace", 30*time.Second, "how long in-flight responses may finish on SIGTERM")
 	f.BoolVar(&cfg.FastPath, "fast-path", true, "answer plain HTTP/1.1 cache hits on the edge's own fast path (false: everything through net/http)")
-	f.StringVar(&pprofAddr, "pprof", "", "serve Go's profiler (net/http/pprof) on this loopback address, e.g. 127.0.0.1:6060")
-	f.StringVar(&logLevel, "log-level", "info", "log level: debug, info, warn, error")
 	f.String("geoip", "", "MaxMind database for geo restriction (arrives in a later release)")
 	f.String("trust-forwarded", "", "CIDRs whose X-Forwarded-For is believed (arrives in a later release)")
+	rf.register(cmd)
 	return cmd
 }

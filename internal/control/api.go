@@ -9,6 +9,7 @@ import (
 	"net/http"
 	"strings"
 
+	"github.com/pharos-cdn/pharos/internal/bus"
 	"github.com/pharos-cdn/pharos/internal/model"
 )
 
@@ -21,6 +22,8 @@ type API struct {
 	// Applied reports the configuration revision the edges have applied;
 	// a distribution is Deployed once it is at or past the distribution's.
 	Applied func() uint64
+	// Edges lists the edges that heartbeat (nil: GET /v1/edges is empty).
+	Edges *bus.Edges
 }
 
 // NewAPI returns the API handler.
@@ -32,6 +35,7 @@ func NewAPI(svc *Service, creds Credentials, log *slog.Logger) *API {
 	a.mux.HandleFunc("GET /v1/distributions/{id}", a.auth(a.getDistribution))
 	a.mux.HandleFunc("PUT /v1/distributions/{id}", a.auth(a.updateDistribution))
 	a.mux.HandleFunc("DELETE /v1/distributions/{id}", a.auth(a.deleteDistribution))
+	a.mux.HandleFunc("GET /v1/edges", a.auth(a.listEdges))
 	return a
 }
 
@@ -76,6 +80,14 @@ func (a *API) listDistributions(w http.ResponseWriter, r *http.Request) {
 		out = append(out, a.toJSON(s))
 	}
 	writeJSON(w, http.StatusOK, map[string]any{"items": out})
+}
+
+func (a *API) listEdges(w http.ResponseWriter, _ *http.Request) {
+	items := []bus.EdgeStatus{}
+	if a.Edges != nil {
+		items = a.Edges.List()
+	}
+	writeJSON(w, http.StatusOK, map[string]any{"items": items})
 }
 
 func (a *API) createDistribution(w http.ResponseWriter, r *http.Request) {

@@ -1,0 +1,53 @@
+package main
+
+import (
+	"os"
+	"time"
+
+	"github.com/spf13/cobra"
+
+	"github.com/pharos-cdn/pharos/internal/node"
+)
+
+func newEdgeCommand() *cobra.Command {
+	cfg := node.EdgeConfig{}
+	var cacheMem, cacheDisk byteSize = 256 << 20, 0
+	var rf roleFlags
+	cmd := &cobra.Command{
+		Use:     "edge",
+		Short:   "Run an edge server that follows the engine's configuration",
+		Example: `  pharos edge --nats nats://127.0.0.1:4222 --id edge-1 --pop ams --http :8080 --data ./edge-1 --cache-disk 10GiB`,
+		Args:    cobra.NoArgs,
+		RunE: func(cmd *cobra.Command, _ []string) error {
+			ctx, stop, log, err := rf.start(cmd)
+			if err != nil {
+				return err
+			}
+			defer stop()
+			cfg.Logger = log
+			cfg.CacheMem, cfg.CacheDisk = int64(cacheMem), int64(cacheDisk)
+			if cfg.ID == "" {
+				cfg.ID, _ = os.Hostname()
+			}
+			return node.RunEdge(ctx, cfg, cmd.OutOrStdout())
+		},
+	}
+	f := cmd.Flags()
+	f.StringVar(&cfg.NATS, "nats", "", "the engine's URLs (comma separated), as pharos control prints them")
+	f.StringVar(&cfg.ID, "id", "", "edge id, unique in the CDN, shown in Via (default: the host name)")
+	f.StringVar(&cfg.POP, "pop", "local", "point of presence name, shown in X-Pharos-Pop")
+	f.StringVar(&cfg.HTTPAddr, "http", ":8080", "HTTP listen address")
+	f.String("https", "", "HTTPS listen address (HTTPS arrives in a later release)")
+	f.StringVar(&cfg.DataDir, "data", "./pharos-edge", "directory for the cache and the last applied configuration")
+	f.Var(&cacheMem, "cache-mem", "memory cache size (e.g. 512MiB)")
+	f.Var(&cacheDisk, "cache-disk", "disk cache size under --data/cache (e.g. 10GiB); 0 keeps the cache in memory only")
+	f.DurationVar(&cfg.Grace, "shutdown-grace", 30*time.Second, "how long in-flight responses may finish on SIGTERM")
+	f.BoolVar(&cfg.FastPath, "fast-path", true, "answer plain HTTP/1.1 cache hits on the edge's own fast path")
+	f.Float64("lat", 0, "latitude of this edge, for request routing (arrives with the router)")
+	f.Float64("lon", 0, "longitude of this edge, for request routing (arrives with the router)")
+	f.String("public-addr", "", "addresses the router hands out for this edge (arrives with the router)")
+	f.String("geoip", "", "MaxMind database for geo restriction (arrives in a later release)")
+	f.String("trust-forwarded", "", "CIDRs whose X-Forwarded-For is believed (arrives in a later release)")
+	rf.register(cmd)
+	return cmd
+}

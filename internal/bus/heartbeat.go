@@ -1,0 +1,117 @@
+package bus
+
+import (
+	"context"
+	"encoding/json"
+	"fmt"
+	"sort"
+	"sync"
+	"time"
+
+	"github.com/nats-io/nats.go"
+)
+
+// HeartbeatSubject carries edges' heartbeats.
+const HeartbeatSubject = "pharos.edge.heartbeat"
+
+// Heartbeat is what an edge says about itself every HeartbeatInterval.
+type Heartbeat struct {
+	ID       string    `json:"id"`
+	POP      string    `json:"pop"`
+	HTTP     string    `json:"http,omitempty"`
+	Revision uint64    `json:"revision"` // configuration revision applied
+	Sent     time.Time `json:"sent"`
+}
+
+// HeartbeatInterval is how often edges report; an edge silent for
+// EdgeTimeout is taken as gone.
+const (
+	HeartbeatInterval = time.Second
+	EdgeTimeout       = 5 * time.Second
+)
+
+// PublishHeartbeats sends hb() every HeartbeatInterval until ctx ends. A
+// failed publish (engine away) is dropped: the next one says the same.
+func (b *Bus) PublishHeartbeats(ctx context.Context, hb func() Heartbeat) {
+	t := time.NewTicker(HeartbeatInterval)
+	defer t.Stop()
+	for {
+		data, _ := json.Marshal(hb())
+		b.nc.Publish(HeartbeatSubject, data)
+		select {
+		case <-ctx.Done():
+			return
+		case <-t.C:
+		}
+	}
+}
+
+// Edges tracks the edges that heartbeat, for status and `pharos edges`.
+type Edges struct {
+	mu   sync.Mutex
+	seen map[string]edgeSeen
+	now  func() time.Time
+	sub  *nats.Subscription
+}
+
+type edgeSeen struct {
+	hb   Heartbeat
+	last time.Time
+}
+
+// EdgeStatus is an edge as the control plane sees it.
+type EdgeStatus struct {
+	Heartbeat
+	Healthy  bool      `json:"healthy"`
+	LastSeen time.Time `json:"lastSeen"`
+}
+
+// TrackEdges subscribes to heartbeats.
+func (b *Bus) TrackEdges() (*Edges, error) {
+	e := &Edges{seen: map[string]edgeSeen{}, now: time.Now}
+	sub, err := b.nc.Subscribe(HeartbeatSubject, func(m *nats.Msg) {
+		var hb Heartbeat
+		if json.Unmarshal(m.Data, &hb) != nil || hb.ID == "" {
+			return
+		}
+		e.mu.Lock()
+		e.seen[hb.ID] = edgeSeen{hb: hb, last: e.now()}
+		e.mu.Unlock()
+	})
+	if err != nil {
+		return nil, fmt.Errorf("bus: subscribe to heartbeats: %w", err)
+	}
+	e.sub = sub
+	return e, nil
+}
+
+// List returns every edge seen, healthy or not, ordered by id. Edges gone
+// for more than a minute are forgotten.
+func (e *Edges) List() []EdgeStatus {
+	e.mu.Lock()
+	defer e.mu.Unlock()
+	now := e.now()
+	out := make([]EdgeStatus, 0, len(e.seen))
+	for id, s := range e.seen {
+		if now.Sub(s.last) > time.Minute {
+			delete(e.seen, id)
+			continue
+		}
+		out = append(out, EdgeStatus{Heartbeat: s.hb, Healthy: now.Sub(s.last) <= EdgeTimeout, LastSeen: s.last})
+	}
+	sort.Slice(out, func(i, j int) bool { return out[i].ID < out[j].ID })
+	return out
+}
+
+// MinApplied is the lowest configuration revision applied by a healthy
+// edge, and false when no edge is healthy (nothing holds a change back).
+func (e *Edges) MinApplied() (uint64, bool) {
+	var rev uint64
+	found := false
+	for _, s := range e.List() {
+		if s.Healthy && (!found || s.Revision < rev) {
+			rev, found = s.Revision, true
+		}
+	}
+	return rev, found
+}

@@ -1,0 +1,100 @@
+package node
+
+import (
+	"context"
+	"fmt"
+	"io"
+	"log/slog"
+	"net"
+	"os"
+	"path/filepath"
+	"time"
+
+	"github.com/pharos-cdn/pharos/internal/bus"
+	"github.com/pharos-cdn/pharos/internal/edge"
+)
+
+// EdgeConfig is what `pharos edge` was asked for.
+type EdgeConfig struct {
+	NATS      string
+	ID, POP   string
+	HTTPAddr  string
+	DataDir   string
+	CacheMem  int64
+	CacheDisk int64
+	FastPath  bool
+	Grace     time.Duration
+	Logger    *slog.Logger
+}
+
+// RunEdge runs one edge: it serves with the configuration it last applied
+// (kept on its disk) at once, connects to the engine in the background
+// (retrying for as long as it takes), then follows the configuration and
+// heartbeats until ctx is done.
+func RunEdge(ctx context.Context, cfg EdgeConfig, out io.Writer) error {
+	log := cfg.Logger.With("edge", cfg.ID)
+	if cfg.NATS == "" {
+		return fmt.Errorf("--nats is required: the engine's URLs (pharos control prints them)")
+	}
+	if err := os.MkdirAll(cfg.DataDir, 0o700); err != nil {
+		return fmt.Errorf("create data directory: %w", err)
+	}
+	l, err := net.Listen("tcp", cfg.HTTPAddr)
+	if err != nil {
+		return fmt.Errorf("--http %s: %w", cfg.HTTPAddr, err)
+	}
+	defer l.Close()
+	e := edge.New(edge.Config{ID: cfg.ID, POP: cfg.POP, CacheMem: cfg.CacheMem, Logger: cfg.Logger,
+		DisableFastPath: !cfg.FastPath})
+	if cfg.CacheDisk > 0 {
+		if _, err := e.EnableDisk(filepath.Join(cfg.DataDir, "cache"), cfg.CacheDisk); err != nil {
+			return fmt.Errorf("--cache-disk: %w", err)
+		}
+	}
+	if rev, docs, ok, err := loadLastConfig(cfg.DataDir); err != nil {
+		log.Warn("ignoring the saved configuration", "err", err)
+	} else if ok {
+		if err := e.Apply(rev, docs); err == nil {
+			log.Info("serving with the saved configuration until the engine answers", "revision", rev)
+		}
+	}
+	go followEngine(ctx, cfg, e, l.Addr(), log)
+	fmt.Fprintf(out, "Pharos edge %s (pop %s) is up.\n  edge   http://%s\n  engine %s\n  data   %s\n",
+		cfg.ID, cfg.POP, dialable(l.Addr()), cfg.NATS, cfg.DataDir)
+	return e.Serve(ctx, l, cfg.Grace)
+}
+
+// followEngine connects to the engine, retrying with backoff, and then
+// applies every configuration snapshot (saving it) and heartbeats.
+func followEngine(ctx context.Context, cfg EdgeConfig, e *edge.Server, addr net.Addr, log *slog.Logger) {
+	backoff := 500 * time.Millisecond
+	var b *bus.Bus
+	for {
+		var err error
+		b, err = bus.Start(ctx, bus.Options{URLs: cfg.NATS, Name: "pharos-edge " + cfg.ID, Logger: log})
+		if err == nil {
+			break
+		}
+		log.Warn("engine unreachable; serving with the configuration in force", "err", err, "retry_in", backoff)
+		select {
+		case <-ctx.Done():
+			return
+		case <-time.After(backoff):
+		}
+		backoff = min(2*backoff, 10*time.Second)
+	}
+	defer b.Close()
+	log.Info("connected to the engine")
+	go b.PublishHeartbeats(ctx, func() bus.Heartbeat {
+		return bus.Heartbeat{ID: cfg.ID, POP: cfg.POP, HTTP: dialable(addr), Revision: e.Revision(), Sent: time.Now()}
+	})
+	b.Config().Watch(ctx, func(s bus.Snapshot) {
+		docs := distributionDocs(s)
+		if err := e.Apply(s.Revision, docs); err != nil {
+			return
+		}
+		if err := saveLastConfig(cfg.DataDir, s.Revision, docs); err != nil {
+			log.Warn("could not save the configuration", "err", err)
+		}
+	})
+}
