@@ -114,7 +114,13 @@ func Run(ctx context.Context, cfg Config, out io.Writer) error {
 	}
 
 	handler := control.NewAPI(svc, creds, log)
-	handler.Applied = e.Revision
+	handler.Applied = e.Revision // the one edge: exact and immediate
+	if edges, err := b.TrackEdges(); err == nil {
+		handler.Edges = edges
+		go b.PublishHeartbeats(watchCtx, func() bus.Heartbeat {
+			return bus.Heartbeat{ID: cfg.EdgeID, POP: cfg.POP, HTTP: dialable(edgeL.Addr()), Revision: e.Revision(), Sent: time.Now()}
+		})
+	}
 	api := &http.Server{Handler: handler, ReadHeaderTimeout: 10 * time.Second}
 	go api.Serve(apiL)
 	defer api.Close()
