@@ -18,25 +18,84 @@ type fastRequest struct {
 // parseHead parses a request head (request line and fields, up to but not
 // including the blank line). It is strict: anything it does not fully
 // understand sets punt, so that net/http, the reference parser, decides.
+// Every field is looked at whatever the method, so that Content-Length with
+// Transfer-Encoding is refused on any request.
 func parseHead(head []byte, r *fastRequest) {
 	*r = fastRequest{}
-	for _, c := range head {
-		// Control characters other than CR, LF and HTAB (and a bare LF, caught
-		// below as a malformed line) are for net/http to refuse.
-		if c < 0x20 && c != '\r' && c != '\n' && c != '\t' || c == 0x7f {
+	// CR only before LF, LF only after CR; other controls except HTAB (and
+	// DEL) are for net/http to refuse.
+	for i, c := range head {
+		switch {
+		case c == '\r' && (i+1 >= len(head) || head[i+1] != '\n'),
+			c == '\n' && (i == 0 || head[i-1] != '\r'),
+			c < 0x20 && c != '\r' && c != '\n' && c != '\t', c == 0x7f:
 			r.punt = true
 			return
 		}
 	}
-	if bytes.Count(head, []byte("\n")) != bytes.Count(head, crlf) {
-		r.punt = true // a bare LF
-		return
-	}
 	line, rest, ok := cutLine(head)
-	if !ok && len(rest) == 0 {
+	if !ok {
 		line, rest = head, nil
 	}
-	// request-line = method SP request-target SP HTTP-version (RFC 9112 §3)
+	r.parseRequestLine(line)
+	var hasCL, hasTE, sawClose bool
+	hosts := 0
+	for len(rest) > 0 {
+		line, rest, _ = cutLine(rest)
+		colon := bytes.IndexByte(line, ':')
+		// A field name is a token: no obs-fold, no whitespace before the
+		// colon (RFC 9112 §5.1, §5.2); anything else goes to net/http.
+		if colon <= 0 || !isToken(line[:colon]) {
+			r.punt = true
+			continue
+		}
+		name, value := line[:colon], trimOWS(line[colon+1:])
+		switch {
+		case equalFold(name, "host"):
+			hosts++
+			r.host = value
+			if !isPlainHost(value) {
+				r.punt = true
+			}
+		case equalFold(name, "content-length"):
+			hasCL = true
+			if string(value) != "0" {
+				r.punt = true
+			}
+		case equalFold(name, "transfer-encoding"):
+			hasTE = true
+			r.punt = true
+		case equalFold(name, "connection"):
+			if containsTokenFold(value, "close") {
+				r.close, sawClose = true, true
+			} else if r.http10 && !sawClose && containsTokenFold(value, "keep-alive") {
+				r.close = false
+			}
+		case len(name) > 3 && equalFold(name[:3], "if-"), equalFold(name, "range"), equalFold(name, "expect"),
+			equalFold(name, "upgrade"), equalFold(name, "authorization"):
+			// Conditionals, ranges, 100-continue, upgrades and credentials
+			// take the full path.
+			r.punt = true
+		}
+	}
+	if hasCL && hasTE {
+		r.bad = true // RFC 9112 §6.3: a smuggling shape; refuse it
+		return
+	}
+	path := r.target
+	if i := bytes.IndexByte(path, '?'); i >= 0 {
+		path = path[:i]
+	}
+	// The path is matched decoded (as net/http's URL.Path): an escaped one
+	// takes the full path. The query is keyed raw, so escapes there are fine.
+	if hosts != 1 && !r.http10 || hosts > 1 || bytes.IndexByte(path, '%') >= 0 || bytes.IndexByte(r.target, '#') >= 0 {
+		r.punt = true
+	}
+}
+
+// parseRequestLine reads method SP request-target SP HTTP-version (RFC 9112
+// §3); anything but a GET or HEAD in origin form over HTTP/1.0 or 1.1 punts.
+func (r *fastRequest) parseRequestLine(line []byte) {
 	sp1 := bytes.IndexByte(line, ' ')
 	if sp1 <= 0 {
 		r.punt = true
@@ -58,60 +117,34 @@ func parseHead(head []byte, r *fastRequest) {
 	}
 	if string(r.method) != "GET" && string(r.method) != "HEAD" || len(r.target) == 0 || r.target[0] != '/' {
 		r.punt = true
-		return
 	}
-	var hasCL, hasTE bool
-	hosts := 0
-	for len(rest) > 0 {
-		line, rest, ok = cutLine(rest)
-		if !ok && len(rest) == 0 && len(line) == 0 {
-			break
-		}
-		colon := bytes.IndexByte(line, ':')
-		// No obs-fold, no whitespace before the colon, no empty name
-		// (RFC 9112 §5.1, §5.2): leave such requests to net/http.
-		if colon <= 0 || line[0] == ' ' || line[0] == '\t' || line[colon-1] == ' ' || line[colon-1] == '\t' {
-			r.punt = true
-			return
-		}
-		name, value := line[:colon], trimOWS(line[colon+1:])
-		switch {
-		case equalFold(name, "host"):
-			hosts++
-			r.host = value
-		case equalFold(name, "content-length"):
-			hasCL = true
-			if string(value) != "0" {
-				r.punt = true
-			}
-		case equalFold(name, "transfer-encoding"):
-			hasTE = true
-			r.punt = true
-		case equalFold(name, "connection"):
-			if containsTokenFold(value, "close") {
-				r.close = true
-			} else if r.http10 && containsTokenFold(value, "keep-alive") {
-				r.close = false
-			}
-		case len(name) > 3 && equalFold(name[:3], "if-"), equalFold(name, "range"), equalFold(name, "expect"),
-			equalFold(name, "upgrade"), equalFold(name, "authorization"):
-			// Conditionals, ranges, 100-continue, upgrades and credentials
-			// take the full path.
+	for _, c := range r.target {
+		if c <= ' ' || c >= 0x7f {
 			r.punt = true
 		}
 	}
-	if hasCL && hasTE {
-		r.bad = true // RFC 9112 §6.3: a smuggling shape; refuse it
+}
+
+// isToken reports whether b is an RFC 9110 token (a field name).
+func isToken(b []byte) bool {
+	for _, c := range b {
+		if c <= ' ' || c >= 0x7f || bytes.IndexByte([]byte("\"(),/:;<=>?@[\\]{}"), c) >= 0 {
+			return false
+		}
 	}
-	path := r.target
-	if i := bytes.IndexByte(path, '?'); i >= 0 {
-		path = path[:i]
+	return len(b) > 0
+}
+
+// isPlainHost reports whether a Host value is a name or address with an
+// optional port, in the characters such a value needs.
+func isPlainHost(b []byte) bool {
+	for _, c := range b {
+		if !('a' <= c && c <= 'z' || 'A' <= c && c <= 'Z' || '0' <= c && c <= '9' ||
+			c == '.' || c == '-' || c == ':' || c == '[' || c == ']' || c == '_') {
+			return false
+		}
 	}
-	// The path is matched decoded (as net/http's URL.Path): an escaped one
-	// takes the full path. The query is keyed raw, so escapes there are fine.
-	if hosts != 1 && !r.http10 || hosts > 1 || bytes.IndexByte(path, '%') >= 0 || bytes.IndexByte(r.target, '#') >= 0 {
-		r.punt = true
-	}
+	return len(b) > 0
 }
 
 // cutLine returns the line before the first CRLF and what follows; a bare

@@ -41,10 +41,13 @@ type fastServer struct {
 	idle    map[net.Conn]bool // open fast connections; true while waiting for a request
 	closing atomic.Bool
 	wg      sync.WaitGroup
+	// accepted closes when the accept loop has returned: only then may
+	// shutdown wait on wg, which the loop adds to.
+	accepted chan struct{}
 }
 
 func newFastServer(s *Server, addr net.Addr) *fastServer {
-	return &fastServer{s: s, handoff: newHandoffListener(addr), idle: map[net.Conn]bool{}}
+	return &fastServer{s: s, handoff: newHandoffListener(addr), idle: map[net.Conn]bool{}, accepted: make(chan struct{})}
 }
 
 func (fs *fastServer) setIdle(c net.Conn, idle bool) bool {
@@ -68,6 +71,11 @@ func (fs *fastServer) shutdown(ctx context.Context) {
 		}
 	}
 	fs.mu.Unlock()
+	select { // the listener is closed by now, so the loop ends promptly
+	case <-fs.accepted:
+	case <-ctx.Done():
+		return
+	}
 	done := make(chan struct{})
 	go func() { fs.wg.Wait(); close(done) }()
 	select {
@@ -93,6 +101,7 @@ type fastConn struct {
 
 // accept serves connections from l until it is closed.
 func (fs *fastServer) accept(l net.Listener) error {
+	defer close(fs.accepted)
 	for {
 		c, err := l.Accept()
 		if err != nil {
@@ -184,6 +193,9 @@ func (fc *fastConn) readHead() ([]byte, int, error) {
 			fc.start += 2
 		}
 		if i := bytes.Index(fc.buf[fc.start:fc.end], headEnd); i >= 0 {
+			if i+4 > maxRequestHead {
+				return nil, 0, errHeadTooLarge
+			}
 			return fc.buf[fc.start : fc.start+i+2], fc.start + i + 4, nil
 		}
 		if fc.end-fc.start >= maxRequestHead {

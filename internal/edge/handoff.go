@@ -67,3 +67,12 @@ func (c *prefixConn) ReadFrom(r io.Reader) (int64, error) {
 	}
 	return io.Copy(c.Conn, r)
 }
+
+// CloseWrite lets net/http half-close a handed-off connection, as it does
+// to deliver an error before closing.
+func (c *prefixConn) CloseWrite() error {
+	if cw, ok := c.Conn.(interface{ CloseWrite() error }); ok {
+		return cw.CloseWrite()
+	}
+	return nil
+}

@@ -11,7 +11,7 @@ import (
 var fastSkip = map[string]bool{
 	"Age": true, "Via": true, "X-Cache": true, "Cache-Status": true, "Content-Length": true,
 	"X-Pharos-Pop": true, "X-Pharos-Request-Id": true, "Connection": true, "Keep-Alive": true,
-	"Transfer-Encoding": true, "Accept-Ranges": true,
+	"Transfer-Encoding": true,
 }
 
 // encodeHitHead pre-encodes the part of a hit's response head that is the
@@ -33,6 +33,9 @@ func encodeHitHead(m *meta, size int64, via, pop string) []byte {
 	}
 	slices.Sort(keys)
 	for _, k := range keys {
+		if k == "Accept-Ranges" && m.status == http.StatusOK {
+			continue // a 200 gets the edge's own below, as on the full path
+		}
 		for _, v := range m.header[k] {
 			b = appendField(b, k, v)
 		}

@@ -56,6 +56,9 @@ func (s *Server) serveObject(x *Exchange, o *store.Object, m *meta, res result, 
 	for k, v := range m.header {
 		h[k] = v // shared, never modified: only whole values are assigned below
 	}
+	if _, ok := m.header["Content-Type"]; !ok {
+		h["Content-Type"] = nil // pass the origin's absence on: no sniffing
+	}
 	s.edgeHeaders(x, h, m.header["Via"], res)
 	if res != resultMiss {
 		age := m.age(x.Now)

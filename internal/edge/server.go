@@ -223,8 +223,8 @@ func (s *Server) Serve(ctx context.Context, l net.Listener, grace time.Duration)
 	}
 	sctx, cancel := context.WithTimeout(context.Background(), grace)
 	defer cancel()
-	l.Close()
 	if fs != nil {
+		l.Close() // ours to close; without the fast path, Shutdown closes it
 		fs.shutdown(sctx)
 	}
 	err := srv.Shutdown(sctx)

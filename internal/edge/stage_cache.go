@@ -22,7 +22,10 @@ func cacheStage(s *Server, b *Behavior) Stage {
 			s.computeKey(x)
 			o, m := s.lookup(x)
 			if o != nil && !m.marker && len(x.R.Header["Authorization"]) > 0 && !m.sharableWithAuthorization() {
-				o, m = nil, nil // RFC 9111 §3.5: this viewer must get its own answer
+				// RFC 9111 §3.5: this viewer gets its own answer, fetched
+				// alone (the stored one may not be given to it).
+				s.fetch(x, nil, nil, nil)
+				return
 			}
 			if o != nil && m.sliced {
 				if state, _ := httpcache.Freshness(m.decision, m.age(x.Now)); state == httpcache.Fresh && !m.decision.NoCacheRevalidate {
