@@ -48,6 +48,9 @@ type Bus struct {
 	reconn *signal       // fired by the connection's reconnect handler
 	js     jetstream.JetStream
 	config *ConfigStore
+	// invalRecords keeps invalidation records apart from the configuration,
+	// so that an invalidation does not make every edge recompile.
+	invalRecords *ConfigStore
 
 	closeOnce sync.Once
 	closeErr  error
@@ -112,6 +115,16 @@ func Start(ctx context.Context, o Options) (*Bus, error) {
 		_ = b.Close()
 		return nil, err
 	}
+	if err := ensureInvalidationStream(ctx, b.js); err != nil {
+		_ = b.Close()
+		return nil, err
+	}
+	ikv, err := ensureNamedBucket(ctx, b.js, InvalidationBucket, "Pharos invalidation records", 1)
+	if err != nil {
+		_ = b.Close()
+		return nil, err
+	}
+	b.invalRecords = &ConfigStore{kv: ikv, nc: nc, log: log, reconnected: b.reconn}
 	b.config = &ConfigStore{kv: kv, nc: nc, log: log, reconnected: b.reconn}
 	return b, nil
 }
@@ -120,20 +133,31 @@ func Start(ctx context.Context, o Options) (*Bus, error) {
 // existing bucket is used as it is, so that an operator may run it with more replicas on a
 // cluster than the defaults here.
 func ensureBucket(ctx context.Context, js jetstream.JetStream) (jetstream.KeyValue, error) {
+	return ensureNamedBucket(ctx, js, ConfigBucket, "Pharos configuration documents", configHistory)
+}
+
+// InvalidationBucket keeps invalidation records (paths, caller reference,
+// stream sequence) for the API; the stream carries them to edges.
+const InvalidationBucket = "pharos-invalidations"
+
+func ensureNamedBucket(ctx context.Context, js jetstream.JetStream, name, desc string, history uint8) (jetstream.KeyValue, error) {
 	kv, err := js.CreateKeyValue(ctx, jetstream.KeyValueConfig{
-		Bucket:      ConfigBucket,
-		Description: "Pharos configuration documents",
-		History:     configHistory,
+		Bucket:      name,
+		Description: desc,
+		History:     history,
 		Storage:     jetstream.FileStorage,
 	})
 	if errors.Is(err, jetstream.ErrBucketExists) {
-		kv, err = js.KeyValue(ctx, ConfigBucket)
+		kv, err = js.KeyValue(ctx, name)
 	}
 	if err != nil {
-		return nil, fmt.Errorf("bus: ensure kv bucket %q: %w", ConfigBucket, err)
+		return nil, fmt.Errorf("bus: ensure kv bucket %q: %w", name, err)
 	}
 	return kv, nil
 }
+
+// InvalidationRecords is the store of invalidation records.
+func (b *Bus) InvalidationRecords() *ConfigStore { return b.invalRecords }
 
 // Close drains the connection, so that messages already published reach the engine, and shuts
 // the embedded server down cleanly, so that its storage is consistent for the next Start.

@@ -16,11 +16,13 @@ const HeartbeatSubject = "pharos.edge.heartbeat"
 
 // Heartbeat is what an edge says about itself every HeartbeatInterval.
 type Heartbeat struct {
-	ID       string    `json:"id"`
-	POP      string    `json:"pop"`
-	HTTP     string    `json:"http,omitempty"`
-	Revision uint64    `json:"revision"` // configuration revision applied
-	Sent     time.Time `json:"sent"`
+	ID       string `json:"id"`
+	POP      string `json:"pop"`
+	HTTP     string `json:"http,omitempty"`
+	Revision uint64 `json:"revision"` // configuration revision applied
+	// Invalidation is the sequence of the last invalidation applied.
+	Invalidation uint64    `json:"invalidation"`
+	Sent         time.Time `json:"sent"`
 }
 
 // HeartbeatInterval is how often edges report; an edge silent for
@@ -101,6 +103,19 @@ func (e *Edges) List() []EdgeStatus {
 	}
 	sort.Slice(out, func(i, j int) bool { return out[i].ID < out[j].ID })
 	return out
+}
+
+// MinInvalidation is the lowest invalidation sequence applied by a healthy
+// edge, and false when no edge is healthy.
+func (e *Edges) MinInvalidation() (uint64, bool) {
+	var seq uint64
+	found := false
+	for _, s := range e.List() {
+		if s.Healthy && (!found || s.Invalidation < seq) {
+			seq, found = s.Invalidation, true
+		}
+	}
+	return seq, found
 }
 
 // MinApplied is the lowest configuration revision applied by a healthy

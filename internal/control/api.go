@@ -24,6 +24,8 @@ type API struct {
 	Applied func() uint64
 	// Edges lists the edges that heartbeat (nil: GET /v1/edges is empty).
 	Edges *bus.Edges
+	// Invalidations serves the invalidation endpoints (nil: 501).
+	Invalidations *Invalidations
 }
 
 // NewAPI returns the API handler.
@@ -36,8 +38,14 @@ func NewAPI(svc *Service, creds Credentials, log *slog.Logger) *API {
 	a.mux.HandleFunc("PUT /v1/distributions/{id}", a.auth(a.updateDistribution))
 	a.mux.HandleFunc("DELETE /v1/distributions/{id}", a.auth(a.deleteDistribution))
 	a.mux.HandleFunc("GET /v1/edges", a.auth(a.listEdges))
+	a.mux.HandleFunc("POST /v1/distributions/{id}/invalidations", a.auth(a.createInvalidation))
+	a.mux.HandleFunc("GET /v1/distributions/{id}/invalidations", a.auth(a.listInvalidations))
+	a.mux.HandleFunc("GET /v1/distributions/{id}/invalidations/{iid}", a.auth(a.getInvalidation))
 	return a
 }
+
+// Service is the distribution service the API serves.
+func (a *API) Service() *Service { return a.svc }
 
 func (a *API) ServeHTTP(w http.ResponseWriter, r *http.Request) { a.mux.ServeHTTP(w, r) }
 
@@ -80,6 +88,45 @@ func (a *API) listDistributions(w http.ResponseWriter, r *http.Request) {
 		out = append(out, a.toJSON(s))
 	}
 	writeJSON(w, http.StatusOK, map[string]any{"items": out})
+}
+
+func (a *API) createInvalidation(w http.ResponseWriter, r *http.Request) {
+	var req struct {
+		Paths           []string `json:"paths"`
+		CallerReference string   `json:"callerReference"`
+	}
+	if !decode(w, r, &req) {
+		return
+	}
+	rec, err := a.Invalidations.Create(r.Context(), r.PathValue("id"), req.Paths, req.CallerReference)
+	if err != nil {
+		a.fail(w, err)
+		return
+	}
+	w.Header().Set("Location", "/v1/distributions/"+rec.DistributionID+"/invalidations/"+rec.ID)
+	writeJSON(w, http.StatusCreated, rec)
+}
+
+func (a *API) getInvalidation(w http.ResponseWriter, r *http.Request) {
+	rec, err := a.Invalidations.Get(r.Context(), r.PathValue("id"), r.PathValue("iid"))
+	if err != nil {
+		a.fail(w, err)
+		return
+	}
+	writeJSON(w, http.StatusOK, rec)
+}
+
+func (a *API) listInvalidations(w http.ResponseWriter, r *http.Request) {
+	if _, err := a.svc.Get(r.Context(), r.PathValue("id")); err != nil {
+		a.fail(w, err)
+		return
+	}
+	all, err := a.Invalidations.List(r.Context(), r.PathValue("id"))
+	if err != nil {
+		a.fail(w, err)
+		return
+	}
+	writeJSON(w, http.StatusOK, map[string]any{"items": all})
 }
 
 func (a *API) listEdges(w http.ResponseWriter, _ *http.Request) {
@@ -156,6 +203,8 @@ func (a *API) fail(w http.ResponseWriter, err error) {
 		writeError(w, http.StatusBadRequest, "InvalidArgument", ve.Error(), ve[0].Field)
 	case errors.Is(err, ErrNotFound):
 		writeError(w, http.StatusNotFound, "NoSuchDistribution", err.Error(), "")
+	case errors.Is(err, ErrNoSuchInvalidation):
+		writeError(w, http.StatusNotFound, "NoSuchInvalidation", err.Error(), "")
 	case errors.Is(err, ErrPrecondition):
 		writeError(w, http.StatusPreconditionFailed, "PreconditionFailed", err.Error(), "")
 	case errors.Is(err, ErrAliasInUse), errors.Is(err, ErrDefaultConflict):

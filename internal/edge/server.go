@@ -43,6 +43,7 @@ type Server struct {
 	popValue []string
 	idPrefix string
 	reqSeq   atomic.Uint64
+	invalSeq atomic.Uint64 // last invalidation applied
 	bufPool  sync.Pool
 	metrics  metrics
 	wg       sync.WaitGroup // background refreshes

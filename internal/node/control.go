@@ -58,6 +58,8 @@ func RunControl(ctx context.Context, cfg ControlConfig, out io.Writer) error {
 	}
 	api := control.NewAPI(control.NewService(b.Config(), cfg.Zone), creds, log)
 	api.Edges = edges
+	api.Invalidations = control.NewInvalidations(api.Service(), b)
+	api.Invalidations.Applied = edges.MinInvalidation
 	api.Applied = func() uint64 {
 		if rev, ok := edges.MinApplied(); ok {
 			return rev

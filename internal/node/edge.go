@@ -8,6 +8,7 @@ import (
 	"net"
 	"os"
 	"path/filepath"
+	"strings"
 	"time"
 
 	"github.com/pharos-cdn/pharos/internal/bus"
@@ -85,8 +86,10 @@ func followEngine(ctx context.Context, cfg EdgeConfig, e *edge.Server, addr net.
 	}
 	defer b.Close()
 	log.Info("connected to the engine")
+	go followInvalidations(ctx, b, e, cfg.ID)
 	go b.PublishHeartbeats(ctx, func() bus.Heartbeat {
-		return bus.Heartbeat{ID: cfg.ID, POP: cfg.POP, HTTP: dialable(addr), Revision: e.Revision(), Sent: time.Now()}
+		return bus.Heartbeat{ID: cfg.ID, POP: cfg.POP, HTTP: dialable(addr), Revision: e.Revision(),
+			Invalidation: e.InvalidationSeq(), Sent: time.Now()}
 	})
 	b.Config().Watch(ctx, func(s bus.Snapshot) {
 		docs := distributionDocs(s)
@@ -97,4 +100,24 @@ func followEngine(ctx context.Context, cfg EdgeConfig, e *edge.Server, addr net.
 			log.Warn("could not save the configuration", "err", err)
 		}
 	})
+}
+
+// followInvalidations applies the invalidation stream to e through the
+// edge's own durable consumer, so it replays what it missed while away.
+func followInvalidations(ctx context.Context, b *bus.Bus, e *edge.Server, id string) {
+	b.FollowInvalidations(ctx, consumerName(id), func(seq uint64, inv bus.Invalidation) {
+		n := e.Invalidate(inv.DistributionID, inv.Paths)
+		e.SetInvalidationSeq(seq)
+		slog.Debug("invalidation applied", "id", inv.ID, "objects", n, "sequence", seq)
+	})
+}
+
+// consumerName makes an edge id into a JetStream consumer name.
+func consumerName(id string) string {
+	return "edge-" + strings.Map(func(r rune) rune {
+		if r >= 'a' && r <= 'z' || r >= 'A' && r <= 'Z' || r >= '0' && r <= '9' || r == '-' || r == '_' {
+			return r
+		}
+		return '_'
+	}, id)
 }

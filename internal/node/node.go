@@ -115,10 +115,14 @@ func Run(ctx context.Context, cfg Config, out io.Writer) error {
 
 	handler := control.NewAPI(svc, creds, log)
 	handler.Applied = e.Revision // the one edge: exact and immediate
+	handler.Invalidations = control.NewInvalidations(svc, b)
+	handler.Invalidations.Applied = func() (uint64, bool) { return e.InvalidationSeq(), true }
+	go followInvalidations(watchCtx, b, e, cfg.EdgeID)
 	if edges, err := b.TrackEdges(); err == nil {
 		handler.Edges = edges
 		go b.PublishHeartbeats(watchCtx, func() bus.Heartbeat {
-			return bus.Heartbeat{ID: cfg.EdgeID, POP: cfg.POP, HTTP: dialable(edgeL.Addr()), Revision: e.Revision(), Sent: time.Now()}
+			return bus.Heartbeat{ID: cfg.EdgeID, POP: cfg.POP, HTTP: dialable(edgeL.Addr()), Revision: e.Revision(),
+				Invalidation: e.InvalidationSeq(), Sent: time.Now()}
 		})
 	}
 	api := &http.Server{Handler: handler, ReadHeaderTimeout: 10 * time.Second}
