@@ -27,7 +27,9 @@ const (
 type Invalidation struct {
 	ID             string    `json:"id"`
 	DistributionID string    `json:"distributionId"`
-	Paths          []string  `json:"paths"`
+	Paths          []string  `json:"paths,omitempty"`
+	Tags           []string  `json:"tags,omitempty"` // Surrogate-Key / Cache-Tag values
+	Soft           bool      `json:"soft,omitempty"` // mark stale instead of removing
 	Created        time.Time `json:"created"`
 }
 

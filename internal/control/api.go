@@ -91,14 +91,11 @@ func (a *API) listDistributions(w http.ResponseWriter, r *http.Request) {
 }
 
 func (a *API) createInvalidation(w http.ResponseWriter, r *http.Request) {
-	var req struct {
-		Paths           []string `json:"paths"`
-		CallerReference string   `json:"callerReference"`
-	}
+	var req Request
 	if !decode(w, r, &req) {
 		return
 	}
-	rec, err := a.Invalidations.Create(r.Context(), r.PathValue("id"), req.Paths, req.CallerReference)
+	rec, err := a.Invalidations.Create(r.Context(), r.PathValue("id"), req)
 	if err != nil {
 		a.fail(w, err)
 		return

@@ -17,7 +17,9 @@ import (
 type InvalidationRecord struct {
 	ID              string    `json:"id"`
 	DistributionID  string    `json:"distributionId"`
-	Paths           []string  `json:"paths"`
+	Paths           []string  `json:"paths,omitempty"`
+	Tags            []string  `json:"tags,omitempty"`
+	Soft            bool      `json:"soft,omitempty"`
 	CallerReference string    `json:"callerReference,omitempty"`
 	CreateTime      time.Time `json:"createTime"`
 	Sequence        uint64    `json:"sequence"`
@@ -42,11 +44,17 @@ func NewInvalidations(svc *Service, b *bus.Bus) *Invalidations {
 // ErrNoSuchInvalidation is returned for an unknown invalidation id.
 var ErrNoSuchInvalidation = errors.New("no such invalidation")
 
-// ValidatePaths applies CloudFront's rules to invalidation paths.
-func ValidatePaths(paths []string) error {
+// validateRequest applies CloudFront's rules to invalidation paths, and
+// asks tags to be plain tokens.
+func validateRequest(paths, tags []string) error {
 	v := &model.ValidationError{}
-	if len(paths) == 0 {
-		*v = append(*v, &model.FieldError{Field: "paths", Message: "at least one path is required"})
+	if len(paths) == 0 && len(tags) == 0 {
+		*v = append(*v, &model.FieldError{Field: "paths", Message: "at least one path or tag is required"})
+	}
+	for i, t := range tags {
+		if t == "" || strings.ContainsAny(t, " ,\t\r\n\x00") {
+			*v = append(*v, &model.FieldError{Field: fmt.Sprintf("tags[%d]", i), Message: fmt.Sprintf("%q is not a valid tag", t)})
+		}
 	}
 	for i, p := range paths {
 		f := fmt.Sprintf("paths[%d]", i)
@@ -65,19 +73,36 @@ func ValidatePaths(paths []string) error {
 	return nil
 }
 
-// Create invalidates paths of distribution distID on every edge. A repeated
-// callerReference returns the invalidation it created first (CloudFront's
-// idempotency).
-func (iv *Invalidations) Create(ctx context.Context, distID string, paths []string, callerRef string) (InvalidationRecord, error) {
+// Request is what an invalidation asks for. A path starting with "#" is a
+// tag, as in CloudFront's tag invalidations.
+type Request struct {
+	Paths           []string `json:"paths"`
+	Tags            []string `json:"tags"`
+	Soft            bool     `json:"soft"`
+	CallerReference string   `json:"callerReference"`
+}
+
+// Create invalidates paths and tags of distribution distID on every edge.
+// A repeated callerReference returns the invalidation it created first
+// (CloudFront's idempotency).
+func (iv *Invalidations) Create(ctx context.Context, distID string, req Request) (InvalidationRecord, error) {
 	if _, err := iv.svc.Get(ctx, distID); err != nil {
 		return InvalidationRecord{}, err
 	}
-	if err := ValidatePaths(paths); err != nil {
+	var paths []string
+	tags := append([]string(nil), req.Tags...)
+	for _, p := range req.Paths {
+		if t, ok := strings.CutPrefix(p, "#"); ok {
+			tags = append(tags, t)
+			continue
+		}
+		p, _, _ = strings.Cut(p, "?") // query strings are ignored
+		paths = append(paths, p)
+	}
+	if err := validateRequest(paths, tags); err != nil {
 		return InvalidationRecord{}, err
 	}
-	for i, p := range paths {
-		paths[i], _, _ = strings.Cut(p, "?") // query strings are ignored
-	}
+	callerRef := req.CallerReference
 	if callerRef != "" {
 		all, err := iv.List(ctx, distID)
 		if err != nil {
@@ -89,9 +114,10 @@ func (iv *Invalidations) Create(ctx context.Context, distID string, paths []stri
 			}
 		}
 	}
-	rec := InvalidationRecord{ID: model.NewInvalidationID(), DistributionID: distID, Paths: paths,
-		CallerReference: callerRef, CreateTime: time.Now().UTC()}
-	seq, err := iv.bus.PublishInvalidation(ctx, bus.Invalidation{ID: rec.ID, DistributionID: distID, Paths: paths, Created: rec.CreateTime})
+	rec := InvalidationRecord{ID: model.NewInvalidationID(), DistributionID: distID, Paths: paths, Tags: tags,
+		Soft: req.Soft, CallerReference: callerRef, CreateTime: time.Now().UTC()}
+	seq, err := iv.bus.PublishInvalidation(ctx, bus.Invalidation{ID: rec.ID, DistributionID: distID, Paths: paths,
+		Tags: tags, Soft: req.Soft, Created: rec.CreateTime})
 	if err != nil {
 		return InvalidationRecord{}, err
 	}

@@ -6,28 +6,40 @@ import (
 	"github.com/pharos-cdn/pharos/internal/store"
 )
 
-// Invalidate drops every stored object of distribution distID whose path
-// matches one of paths, in both tiers, with their Vary variants and slices
-// (their keys extend the object's). CloudFront's rules: a path is exact, or
-// ends in * to match a prefix ("/*" is everything); query strings are not
-// part of the match; matching is case-sensitive. Fills in flight for a
+// Purge says what an invalidation removes on this edge.
+type Purge struct {
+	DistributionID string
+	// Paths: CloudFront's rules, an exact path or a prefix ending in *
+	// ("/*" is everything); query strings are not part of the match;
+	// case-sensitive.
+	Paths []string
+	// Tags match the origin's Surrogate-Key or Cache-Tag values.
+	Tags []string
+	// Soft marks matching objects stale instead of removing them, so that
+	// stale-while-revalidate and stale-if-error still protect the origin.
+	Soft bool
+}
+
+// Invalidate applies p to the store, in both tiers, Vary variants and
+// slices included (their keys extend the object's). Fills in flight for a
 // matching key are told, so they do not store what they fetched. It
-// returns the number of objects dropped.
-func (s *Server) Invalidate(distID string, paths []string) int {
+// returns the number of objects dropped or marked.
+func (s *Server) Invalidate(p Purge) int {
 	t := s.table.Load()
 	var doomed []string
-	s.store.Range(func(key string, _ *store.Object) bool {
+	s.store.Range(func(key string, o *store.Object) bool {
 		host, path, ok := keyHostPath(key)
 		if !ok {
 			return true
 		}
-		if d := t.Lookup(host); d == nil || d.Model.ID != distID {
+		if d := t.Lookup(host); d == nil || d.Model.ID != p.DistributionID {
 			return true
 		}
-		for _, p := range paths {
-			if pathMatches(p, path) {
+		if matchesAny(p.Paths, path) || hasTag(o.Meta.(*meta), p.Tags) {
+			if p.Soft {
+				o.Meta.(*meta).softPurged.Store(true)
+			} else {
 				doomed = append(doomed, key)
-				break
 			}
 		}
 		return true
@@ -36,6 +48,35 @@ func (s *Server) Invalidate(distID string, paths []string) int {
 		s.store.Remove(k, nil)
 	}
 	return len(doomed)
+}
+
+func matchesAny(patterns []string, path string) bool {
+	for _, p := range patterns {
+		if pathMatches(p, path) {
+			return true
+		}
+	}
+	return false
+}
+
+// hasTag reports whether the stored response carries one of tags in its
+// Surrogate-Key or Cache-Tag field (space or comma separated).
+func hasTag(m *meta, tags []string) bool {
+	if len(tags) == 0 {
+		return false
+	}
+	for _, field := range [...]string{"Surrogate-Key", "Cache-Tag"} {
+		for _, v := range m.header[field] {
+			for _, t := range strings.FieldsFunc(v, func(r rune) bool { return r == ' ' || r == ',' || r == '\t' }) {
+				for _, want := range tags {
+					if t == want {
+						return true
+					}
+				}
+			}
+		}
+	}
+	return false
 }
 
 // pathMatches applies one invalidation path to an object's path.

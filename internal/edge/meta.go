@@ -29,6 +29,8 @@ type meta struct {
 	initialAge time.Duration
 	// hitHead caches the pre-encoded head of a fast-path hit (hithead.go).
 	hitHead atomic.Pointer[[]byte]
+	// softPurged marks a response a soft purge made stale.
+	softPurged atomic.Bool
 }
 
 // newMeta describes a response that arrived at responseTime.
@@ -58,7 +60,14 @@ func (m *meta) withHeader(h http.Header) *meta {
 // age is the response's current_age: its initial age plus the time it has
 // been resident in the cache.
 func (m *meta) age(now time.Time) time.Duration {
-	return m.initialAge + max(now.Sub(m.responseTime), 0)
+	age := m.initialAge + max(now.Sub(m.responseTime), 0)
+	if m.softPurged.Load() && age <= m.decision.TTL {
+		// A soft purge ages the response just past its freshness: the
+		// next request revalidates it, while its stale-while-revalidate
+		// and stale-if-error windows still apply.
+		age = m.decision.TTL + time.Second
+	}
+	return age
 }
 
 // size estimates the bytes m holds, for the store's accounting.

@@ -106,7 +106,7 @@ func followEngine(ctx context.Context, cfg EdgeConfig, e *edge.Server, addr net.
 // edge's own durable consumer, so it replays what it missed while away.
 func followInvalidations(ctx context.Context, b *bus.Bus, e *edge.Server, id string) {
 	b.FollowInvalidations(ctx, consumerName(id), func(seq uint64, inv bus.Invalidation) {
-		n := e.Invalidate(inv.DistributionID, inv.Paths)
+		n := e.Invalidate(edge.Purge{DistributionID: inv.DistributionID, Paths: inv.Paths, Tags: inv.Tags, Soft: inv.Soft})
 		e.SetInvalidationSeq(seq)
 		slog.Debug("invalidation applied", "id", inv.ID, "objects", n, "sequence", seq)
 	})
