@@ -122,3 +122,21 @@ func (b *Bus) followInvalidationsOnce(ctx context.Context, name string, apply fu
 		return err
 	}
 }
+
+// FirstInvalidation is the sequence of the oldest invalidation the stream
+// still holds (older ones aged out), or the next one to come when it is
+// empty.
+func (b *Bus) FirstInvalidation(ctx context.Context) (uint64, error) {
+	st, err := b.js.Stream(ctx, InvalidationStream)
+	if err != nil {
+		return 0, fmt.Errorf("bus: stream %s: %w", InvalidationStream, err)
+	}
+	info, err := st.Info(ctx)
+	if err != nil {
+		return 0, fmt.Errorf("bus: stream %s info: %w", InvalidationStream, err)
+	}
+	if info.State.Msgs == 0 {
+		return info.State.LastSeq + 1, nil
+	}
+	return info.State.FirstSeq, nil
+}

@@ -106,3 +106,25 @@ func (s *Server) InvalidationSeq() uint64 { return s.invalSeq.Load() }
 
 // SetInvalidationSeq records that invalidations up to seq are applied.
 func (s *Server) SetInvalidationSeq(seq uint64) { s.invalSeq.Store(seq) }
+
+// CachedObjects is the number of objects in both tiers.
+func (s *Server) CachedObjects() int64 {
+	n := s.store.Len()
+	if d := s.store.Disk(); d != nil {
+		n += d.Len()
+	}
+	return n
+}
+
+// DropCache removes every stored object from both tiers.
+func (s *Server) DropCache() int {
+	var keys []string
+	s.store.Range(func(key string, _ *store.Object) bool {
+		keys = append(keys, key)
+		return true
+	})
+	for _, k := range keys {
+		s.store.Remove(k, nil)
+	}
+	return len(keys)
+}

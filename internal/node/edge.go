@@ -86,7 +86,7 @@ func followEngine(ctx context.Context, cfg EdgeConfig, e *edge.Server, addr net.
 	}
 	defer b.Close()
 	log.Info("connected to the engine")
-	go followInvalidations(ctx, b, e, cfg.ID)
+	go followInvalidations(ctx, b, e, cfg.ID, cfg.DataDir)
 	go b.PublishHeartbeats(ctx, func() bus.Heartbeat {
 		return bus.Heartbeat{ID: cfg.ID, POP: cfg.POP, HTTP: dialable(addr), Revision: e.Revision(),
 			Invalidation: e.InvalidationSeq(), Sent: time.Now()}
@@ -104,10 +104,26 @@ func followEngine(ctx context.Context, cfg EdgeConfig, e *edge.Server, addr net.
 
 // followInvalidations applies the invalidation stream to e through the
 // edge's own durable consumer, so it replays what it missed while away.
-func followInvalidations(ctx context.Context, b *bus.Bus, e *edge.Server, id string) {
+// dataDir ("" for none) keeps the last sequence applied: an edge whose cache
+// is older than the oldest invalidation the stream still holds may have
+// missed some, so it drops its whole cache rather than serve something
+// invalidated.
+func followInvalidations(ctx context.Context, b *bus.Bus, e *edge.Server, id, dataDir string) {
+	if dataDir != "" {
+		last := loadInvalidationSeq(dataDir)
+		e.SetInvalidationSeq(last)
+		if first, err := b.FirstInvalidation(ctx); err == nil && last+1 < first && e.CachedObjects() > 0 {
+			n := e.DropCache()
+			slog.Warn("away longer than invalidations are kept: dropped the cache", "edge", id,
+				"last_applied", last, "oldest_kept", first, "objects", n)
+		}
+	}
 	b.FollowInvalidations(ctx, consumerName(id), func(seq uint64, inv bus.Invalidation) {
 		n := e.Invalidate(edge.Purge{DistributionID: inv.DistributionID, Paths: inv.Paths, Tags: inv.Tags, Soft: inv.Soft})
 		e.SetInvalidationSeq(seq)
+		if dataDir != "" {
+			saveInvalidationSeq(dataDir, seq)
+		}
 		slog.Debug("invalidation applied", "id", inv.ID, "objects", n, "sequence", seq)
 	})
 }

@@ -7,6 +7,8 @@ import (
 	"io/fs"
 	"os"
 	"path/filepath"
+	"strconv"
+	"strings"
 )
 
 // An edge keeps the configuration it last applied on its own disk, so that
@@ -54,4 +56,24 @@ func loadLastConfig(dataDir string) (rev uint64, docs map[string][]byte, ok bool
 		docs[k] = v
 	}
 	return lc.Revision, docs, true, nil
+}
+
+const invalidationSeqFile = "edge-invalidation-seq"
+
+// saveInvalidationSeq records the last invalidation applied (best effort:
+// losing it only makes a restarted edge replay more).
+func saveInvalidationSeq(dataDir string, seq uint64) {
+	tmp := filepath.Join(dataDir, invalidationSeqFile+".tmp")
+	if os.WriteFile(tmp, []byte(strconv.FormatUint(seq, 10)), 0o600) == nil {
+		os.Rename(tmp, filepath.Join(dataDir, invalidationSeqFile))
+	}
+}
+
+func loadInvalidationSeq(dataDir string) uint64 {
+	b, err := os.ReadFile(filepath.Join(dataDir, invalidationSeqFile))
+	if err != nil {
+		return 0
+	}
+	n, _ := strconv.ParseUint(strings.TrimSpace(string(b)), 10, 64)
+	return n
 }
