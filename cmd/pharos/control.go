@@ -31,6 +31,7 @@ func newControlCommand() *cobra.Command {
 	f.StringVar(&cfg.Zone, "zone", "pharos.test", "DNS zone under which distribution domain names are made")
 	f.StringVar(&cfg.NATSListen, "nats-listen", "", "run the embedded engine and listen for edges here (host:port)")
 	f.StringVar(&cfg.NATS, "nats", "", "use an external NATS cluster (comma-separated URLs) instead")
+	f.IntVar(&cfg.Replicas, "nats-replicas", 1, "copies of Pharos's buckets and stream on a NATS cluster (3 to survive losing a server)")
 	rf.register(cmd)
 	return cmd
 }

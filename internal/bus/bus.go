@@ -36,6 +36,10 @@ type Options struct {
 	URLs    string // external NATS (comma separated); when set, nothing is embedded
 	Name    string // connection name, for logs
 	Logger  *slog.Logger
+	// Replicas is how many servers of a NATS cluster keep each bucket and
+	// stream this Start creates (1 when unset). Existing ones are kept as
+	// they are.
+	Replicas int
 }
 
 // Bus is a connection to the engine, and the embedded server when it runs one.
@@ -110,16 +114,17 @@ func Start(ctx context.Context, o Options) (*Bus, error) {
 		_ = b.Close()
 		return nil, fmt.Errorf("bus: start jetstream: %w", err)
 	}
-	kv, err := ensureBucket(ctx, b.js)
+	replicas := max(o.Replicas, 1)
+	kv, err := ensureNamedBucket(ctx, b.js, ConfigBucket, "Pharos configuration documents", configHistory, replicas)
 	if err != nil {
 		_ = b.Close()
 		return nil, err
 	}
-	if err := ensureInvalidationStream(ctx, b.js); err != nil {
+	if err := ensureInvalidationStream(ctx, b.js, replicas); err != nil {
 		_ = b.Close()
 		return nil, err
 	}
-	ikv, err := ensureNamedBucket(ctx, b.js, InvalidationBucket, "Pharos invalidation records", 1)
+	ikv, err := ensureNamedBucket(ctx, b.js, InvalidationBucket, "Pharos invalidation records", 1, replicas)
 	if err != nil {
 		_ = b.Close()
 		return nil, err
@@ -129,23 +134,20 @@ func Start(ctx context.Context, o Options) (*Bus, error) {
 	return b, nil
 }
 
-// ensureBucket creates the configuration bucket, or binds to it when it already exists. An
-// existing bucket is used as it is, so that an operator may run it with more replicas on a
-// cluster than the defaults here.
-func ensureBucket(ctx context.Context, js jetstream.JetStream) (jetstream.KeyValue, error) {
-	return ensureNamedBucket(ctx, js, ConfigBucket, "Pharos configuration documents", configHistory)
-}
-
+// ensureNamedBucket creates a bucket, or binds to it when it already
+// exists. An existing bucket is used as it is, so that an operator may run
+// it with other settings on a cluster.
 // InvalidationBucket keeps invalidation records (paths, caller reference,
 // stream sequence) for the API; the stream carries them to edges.
 const InvalidationBucket = "pharos-invalidations"
 
-func ensureNamedBucket(ctx context.Context, js jetstream.JetStream, name, desc string, history uint8) (jetstream.KeyValue, error) {
+func ensureNamedBucket(ctx context.Context, js jetstream.JetStream, name, desc string, history uint8, replicas int) (jetstream.KeyValue, error) {
 	kv, err := js.CreateKeyValue(ctx, jetstream.KeyValueConfig{
 		Bucket:      name,
 		Description: desc,
 		History:     history,
 		Storage:     jetstream.FileStorage,
+		Replicas:    replicas,
 	})
 	if errors.Is(err, jetstream.ErrBucketExists) {
 		kv, err = js.KeyValue(ctx, name)

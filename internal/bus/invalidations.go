@@ -33,8 +33,9 @@ type Invalidation struct {
 	Created        time.Time `json:"created"`
 }
 
-func ensureInvalidationStream(ctx context.Context, js jetstream.JetStream) error {
+func ensureInvalidationStream(ctx context.Context, js jetstream.JetStream, replicas int) error {
 	_, err := js.CreateOrUpdateStream(ctx, jetstream.StreamConfig{
+		Replicas:    replicas,
 		Name:        InvalidationStream,
 		Description: "Pharos invalidations, in order",
 		Subjects:    []string{invalidationSubject + ">"},

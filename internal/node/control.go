@@ -23,6 +23,7 @@ type ControlConfig struct {
 	Zone       string
 	NATSListen string // embedded engine's client address for edges
 	NATS       string // or an external engine
+	Replicas   int    // copies of the engine's buckets and stream on a cluster
 	Logger     *slog.Logger
 }
 
@@ -43,7 +44,7 @@ func RunControl(ctx context.Context, cfg ControlConfig, out io.Writer) error {
 		return fmt.Errorf("--api %s: %w", cfg.APIAddr, err)
 	}
 	defer apiL.Close()
-	b, err := bus.Start(ctx, bus.Options{DataDir: cfg.DataDir, Listen: cfg.NATSListen, URLs: cfg.NATS, Name: "pharos-control", Logger: log})
+	b, err := bus.Start(ctx, bus.Options{DataDir: cfg.DataDir, Listen: cfg.NATSListen, URLs: cfg.NATS, Name: "pharos-control", Logger: log, Replicas: cfg.Replicas})
 	if err != nil {
 		return err
 	}
