@@ -32,14 +32,20 @@ const (
 	EdgeTimeout       = 5 * time.Second
 )
 
-// PublishHeartbeats sends hb() every HeartbeatInterval until ctx ends. A
-// failed publish (engine away) is dropped: the next one says the same.
+// PublishHeartbeat sends one heartbeat now: an edge does so as soon as it
+// has applied a change, so that status and measurements need not wait for
+// the next tick. A failed publish (engine away) is dropped.
+func (b *Bus) PublishHeartbeat(hb Heartbeat) {
+	data, _ := json.Marshal(hb)
+	b.nc.Publish(HeartbeatSubject, data)
+}
+
+// PublishHeartbeats sends hb() every HeartbeatInterval until ctx ends.
 func (b *Bus) PublishHeartbeats(ctx context.Context, hb func() Heartbeat) {
 	t := time.NewTicker(HeartbeatInterval)
 	defer t.Stop()
 	for {
-		data, _ := json.Marshal(hb())
-		b.nc.Publish(HeartbeatSubject, data)
+		b.PublishHeartbeat(hb())
 		select {
 		case <-ctx.Done():
 			return

@@ -86,16 +86,18 @@ func followEngine(ctx context.Context, cfg EdgeConfig, e *edge.Server, addr net.
 	}
 	defer b.Close()
 	log.Info("connected to the engine")
-	go followInvalidations(ctx, b, e, cfg.ID, cfg.DataDir)
-	go b.PublishHeartbeats(ctx, func() bus.Heartbeat {
+	hb := func() bus.Heartbeat {
 		return bus.Heartbeat{ID: cfg.ID, POP: cfg.POP, HTTP: dialable(addr), Revision: e.Revision(),
 			Invalidation: e.InvalidationSeq(), Sent: time.Now()}
-	})
+	}
+	go followInvalidations(ctx, b, e, cfg.ID, cfg.DataDir, func() { b.PublishHeartbeat(hb()) })
+	go b.PublishHeartbeats(ctx, hb)
 	b.Config().Watch(ctx, func(s bus.Snapshot) {
 		docs := distributionDocs(s)
 		if err := e.Apply(s.Revision, docs); err != nil {
 			return
 		}
+		b.PublishHeartbeat(hb()) // say so at once
 		if err := saveLastConfig(cfg.DataDir, s.Revision, docs); err != nil {
 			log.Warn("could not save the configuration", "err", err)
 		}
@@ -108,7 +110,7 @@ func followEngine(ctx context.Context, cfg EdgeConfig, e *edge.Server, addr net.
 // is older than the oldest invalidation the stream still holds may have
 // missed some, so it drops its whole cache rather than serve something
 // invalidated.
-func followInvalidations(ctx context.Context, b *bus.Bus, e *edge.Server, id, dataDir string) {
+func followInvalidations(ctx context.Context, b *bus.Bus, e *edge.Server, id, dataDir string, applied func()) {
 	if dataDir != "" {
 		last := loadInvalidationSeq(dataDir)
 		e.SetInvalidationSeq(last)
@@ -121,6 +123,9 @@ func followInvalidations(ctx context.Context, b *bus.Bus, e *edge.Server, id, da
 	b.FollowInvalidations(ctx, consumerName(id), func(seq uint64, inv bus.Invalidation) {
 		n := e.Invalidate(edge.Purge{DistributionID: inv.DistributionID, Paths: inv.Paths, Tags: inv.Tags, Soft: inv.Soft})
 		e.SetInvalidationSeq(seq)
+		if applied != nil {
+			applied()
+		}
 		if dataDir != "" {
 			saveInvalidationSeq(dataDir, seq)
 		}

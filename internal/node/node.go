@@ -117,7 +117,7 @@ func Run(ctx context.Context, cfg Config, out io.Writer) error {
 	handler.Applied = e.Revision // the one edge: exact and immediate
 	handler.Invalidations = control.NewInvalidations(svc, b)
 	handler.Invalidations.Applied = func() (uint64, bool) { return e.InvalidationSeq(), true }
-	go followInvalidations(watchCtx, b, e, cfg.EdgeID, cfg.DataDir)
+	go followInvalidations(watchCtx, b, e, cfg.EdgeID, cfg.DataDir, nil)
 	if edges, err := b.TrackEdges(); err == nil {
 		handler.Edges = edges
 		go b.PublishHeartbeats(watchCtx, func() bus.Heartbeat {
