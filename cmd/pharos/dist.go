@@ -284,22 +284,24 @@ func newEdgesCommand() *cobra.Command {
 			}
 			var out struct {
 				Items []struct {
-					ID       string    `json:"id"`
-					POP      string    `json:"pop"`
-					HTTP     string    `json:"http"`
-					Revision uint64    `json:"revision"`
-					Healthy  bool      `json:"healthy"`
-					LastSeen time.Time `json:"lastSeen"`
+					ID           string    `json:"id"`
+					POP          string    `json:"pop"`
+					HTTP         string    `json:"http"`
+					Revision     uint64    `json:"revision"`
+					Lag          uint64    `json:"lag"`
+					Invalidation uint64    `json:"invalidation"`
+					Healthy      bool      `json:"healthy"`
+					LastSeen     time.Time `json:"lastSeen"`
 				} `json:"items"`
 			}
 			if _, err := c.Do(cmd.Context(), http.MethodGet, "/v1/edges", nil, &out, ""); err != nil {
 				return err
 			}
 			return cf.print(cmd.OutOrStdout(), out.Items, func(w *tabwriter.Writer) {
-				fmt.Fprintln(w, "ID\tPOP\tHTTP\tHEALTHY\tREVISION\tLAST SEEN")
+				fmt.Fprintln(w, "ID\tPOP\tHTTP\tHEALTHY\tREVISION\tLAG\tINVALIDATION\tLAST SEEN")
 				for _, e := range out.Items {
-					fmt.Fprintf(w, "%s\t%s\t%s\t%v\t%d\t%s ago\n", e.ID, e.POP, e.HTTP, e.Healthy, e.Revision,
-						time.Since(e.LastSeen).Round(100*time.Millisecond))
+					fmt.Fprintf(w, "%s\t%s\t%s\t%v\t%d\t%d\t%d\t%s ago\n", e.ID, e.POP, e.HTTP, e.Healthy, e.Revision,
+						e.Lag, e.Invalidation, time.Since(e.LastSeen).Round(100*time.Millisecond))
 				}
 			})
 		},

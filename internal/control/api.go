@@ -126,10 +126,27 @@ func (a *API) listInvalidations(w http.ResponseWriter, r *http.Request) {
 	writeJSON(w, http.StatusOK, map[string]any{"items": all})
 }
 
-func (a *API) listEdges(w http.ResponseWriter, _ *http.Request) {
-	items := []bus.EdgeStatus{}
+// edgeJSON is an edge with how far its configuration trails the newest.
+type edgeJSON struct {
+	bus.EdgeStatus
+	Lag uint64 `json:"lag"` // configuration revisions behind the newest stored
+}
+
+func (a *API) listEdges(w http.ResponseWriter, r *http.Request) {
+	items := []edgeJSON{}
 	if a.Edges != nil {
-		items = a.Edges.List()
+		latest, err := a.svc.StoredRevision(r.Context())
+		if err != nil {
+			a.fail(w, err)
+			return
+		}
+		for _, e := range a.Edges.List() {
+			j := edgeJSON{EdgeStatus: e}
+			if latest > e.Revision {
+				j.Lag = latest - e.Revision
+			}
+			items = append(items, j)
+		}
 	}
 	writeJSON(w, http.StatusOK, map[string]any{"items": items})
 }

@@ -24,8 +24,14 @@ var (
 
 func startControl(t *testing.T) *control {
 	t.Helper()
-	data := t.TempDir()
-	p := start(t, "pharos", "control", "--data", data, "--api", "127.0.0.1:0", "--nats-listen", "127.0.0.1:0")
+	return startControlAt(t, t.TempDir(), "127.0.0.1:0")
+}
+
+// startControlAt runs `pharos control` on a given data directory and engine
+// address (so that a restart finds both again).
+func startControlAt(t *testing.T, data, natsAddr string) *control {
+	t.Helper()
+	p := start(t, "pharos", "control", "--data", data, "--api", "127.0.0.1:0", "--nats-listen", natsAddr)
 	c := &control{proc: p, DataDir: data}
 	c.API = p.waitLine(ctlAPIRe, 30*time.Second)[1]
 	c.Engine = p.waitLine(ctlEngineRe, 5*time.Second)[1]
@@ -66,7 +72,8 @@ type edgeList struct {
 func TestRoles_ControlAndEdges(t *testing.T) {
 	t.Parallel()
 	origin := startOrigin(t)
-	ctl := startControl(t)
+	ctlData, natsAddr := t.TempDir(), freeAddr(t)
+	ctl := startControlAt(t, ctlData, natsAddr)
 	api := ctl.asPharos()
 	edges := map[string]string{}
 	procs := map[string]*proc{}
@@ -135,4 +142,33 @@ func TestRoles_ControlAndEdges(t *testing.T) {
 	if saved.Revision == 0 {
 		t.Error("the saved configuration has no revision")
 	}
+
+	// The control plane comes back (same data, same engine address): the
+	// edges reconnect by themselves and take the next change.
+	ctl = startControlAt(t, ctlData, natsAddr)
+	api = ctl.asPharos()
+	eventually(t, 20*time.Second, "the edges back and healthy, with no lag", func() bool {
+		var l struct {
+			Items []struct {
+				ID      string
+				Healthy bool
+				Lag     uint64
+			}
+		}
+		api.api(t, "GET", "/v1/edges", nil, &l)
+		ok := 0
+		for _, e := range l.Items {
+			if e.Healthy && e.Lag == 0 {
+				ok++
+			}
+		}
+		return ok == 3
+	})
+	spec["aliases"] = []string{"roles.example", "roles2.example"}
+	api.api(t, "PUT", "/v1/distributions/"+created.ID, spec, nil)
+	eventually(t, 10*time.Second, "the change after the restart served by every edge", func() bool {
+		return get(t, "GET", edges["e1"]+"/after-restart", "Host: roles2.example").Status == 200 &&
+			get(t, "GET", edges["e2"]+"/after-restart", "Host: roles2.example").Status == 200 &&
+			get(t, "GET", url+"/after-restart", "Host: roles2.example").Status == 200
+	})
 }
