@@ -40,3 +40,13 @@ func (r *roleFlags) start(cmd *cobra.Command) (context.Context, context.CancelFu
 	ctx, stop := signal.NotifyContext(context.Background(), syscall.SIGINT, syscall.SIGTERM)
 	return ctx, stop, log, nil
 }
+
+// run starts the role (see start) and runs body until it returns.
+func (r *roleFlags) run(cmd *cobra.Command, body func(ctx context.Context, log *slog.Logger) error) error {
+	ctx, stop, log, err := r.start(cmd)
+	if err != nil {
+		return err
+	}
+	defer stop()
+	return body(ctx, log)
+}

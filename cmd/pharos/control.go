@@ -1,7 +1,9 @@
 package main
 
 import (
+	"context"
 	"github.com/spf13/cobra"
+	"log/slog"
 
 	"github.com/pharos-cdn/pharos/internal/node"
 )
@@ -16,13 +18,10 @@ func newControlCommand() *cobra.Command {
   pharos control --data ./control --nats nats://a:4222,nats://b:4222`,
 		Args: cobra.NoArgs,
 		RunE: func(cmd *cobra.Command, _ []string) error {
-			ctx, stop, log, err := rf.start(cmd)
-			if err != nil {
-				return err
-			}
-			defer stop()
-			cfg.Logger = log
-			return node.RunControl(ctx, cfg, cmd.OutOrStdout())
+			return rf.run(cmd, func(ctx context.Context, log *slog.Logger) error {
+				cfg.Logger = log
+				return node.RunControl(ctx, cfg, cmd.OutOrStdout())
+			})
 		},
 	}
 	f := cmd.Flags()

@@ -161,8 +161,8 @@ func newDistGet(cf *clientFlags) *cobra.Command {
 			if err != nil {
 				return err
 			}
-			var out distribution
-			if _, err := c.Do(cmd.Context(), http.MethodGet, "/v1/distributions/"+args[0], nil, &out, ""); err != nil {
+			out, err := getDistribution(cmd, c, args[0])
+			if err != nil {
 				return err
 			}
 			return cf.finish(cmd, c, out, wait, timeout)
@@ -185,8 +185,8 @@ func newDistUpdate(cf *clientFlags) *cobra.Command {
 			if err != nil {
 				return err
 			}
-			var cur distribution
-			if _, err := c.Do(cmd.Context(), http.MethodGet, "/v1/distributions/"+args[0], nil, &cur, ""); err != nil {
+			cur, err := getDistribution(cmd, c, args[0])
+			if err != nil {
 				return err
 			}
 			d := cur.Distribution
@@ -223,8 +223,8 @@ func newDistDelete(cf *clientFlags) *cobra.Command {
 			if err != nil {
 				return err
 			}
-			var cur distribution
-			if _, err := c.Do(cmd.Context(), http.MethodGet, "/v1/distributions/"+args[0], nil, &cur, ""); err != nil {
+			cur, err := getDistribution(cmd, c, args[0])
+			if err != nil {
 				return err
 			}
 			if _, err := c.Do(cmd.Context(), http.MethodDelete, "/v1/distributions/"+args[0], nil, nil, cur.ETag); err != nil {
@@ -257,6 +257,13 @@ func (cf *clientFlags) finish(cmd *cobra.Command, c *apiclient.Client, d distrib
 		fmt.Fprintf(w, "ID\t%s\nDOMAIN\t%s\nSTATUS\t%s\nETAG\t%s\nENABLED\t%v\nORIGIN\t%s\nALIASES\t%s\n",
 			d.ID, d.DomainName, d.Status, d.ETag, d.Enabled, originOf(d), strings.Join(d.Aliases, ","))
 	})
+}
+
+// getDistribution reads one distribution (with its ETag) from the API.
+func getDistribution(cmd *cobra.Command, c *apiclient.Client, id string) (distribution, error) {
+	var d distribution
+	_, err := c.Do(cmd.Context(), http.MethodGet, "/v1/distributions/"+id, nil, &d, "")
+	return d, err
 }
 
 func originOf(d distribution) string {

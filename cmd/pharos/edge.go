@@ -1,6 +1,8 @@
 package main
 
 import (
+	"context"
+	"log/slog"
 	"os"
 	"time"
 
@@ -19,17 +21,14 @@ func newEdgeCommand() *cobra.Command {
 		Example: `  pharos edge --nats nats://127.0.0.1:4222 --id edge-1 --pop ams --http :8080 --data ./edge-1 --cache-disk 10GiB`,
 		Args:    cobra.NoArgs,
 		RunE: func(cmd *cobra.Command, _ []string) error {
-			ctx, stop, log, err := rf.start(cmd)
-			if err != nil {
-				return err
-			}
-			defer stop()
-			cfg.Logger = log
-			cfg.CacheMem, cfg.CacheDisk = int64(cacheMem), int64(cacheDisk)
-			if cfg.ID == "" {
-				cfg.ID, _ = os.Hostname()
-			}
-			return node.RunEdge(ctx, cfg, cmd.OutOrStdout())
+			return rf.run(cmd, func(ctx context.Context, log *slog.Logger) error {
+				cfg.Logger = log
+				cfg.CacheMem, cfg.CacheDisk = int64(cacheMem), int64(cacheDisk)
+				if cfg.ID == "" {
+					cfg.ID, _ = os.Hostname()
+				}
+				return node.RunEdge(ctx, cfg, cmd.OutOrStdout())
+			})
 		},
 	}
 	f := cmd.Flags()

@@ -9,19 +9,12 @@ import (
 	"time"
 
 	"github.com/spf13/cobra"
+
+	"github.com/pharos-cdn/pharos/internal/control"
 )
 
-type invalidation struct {
-	ID              string    `json:"id"`
-	DistributionID  string    `json:"distributionId"`
-	Paths           []string  `json:"paths"`
-	Tags            []string  `json:"tags"`
-	Soft            bool      `json:"soft"`
-	CallerReference string    `json:"callerReference,omitempty"`
-	CreateTime      time.Time `json:"createTime"`
-	Sequence        uint64    `json:"sequence"`
-	Status          string    `json:"status"`
-}
+// invalidation is the API's answer for one invalidation.
+type invalidation = control.InvalidationRecord
 
 func newInvalidateCommand() *cobra.Command {
 	var iv invalidateFlags

@@ -1,6 +1,8 @@
 package main
 
 import (
+	"context"
+	"log/slog"
 	"os"
 	"time"
 
@@ -20,17 +22,14 @@ func newUpCommand() *cobra.Command {
   curl -i http://127.0.0.1:8080/`,
 		Args: cobra.NoArgs,
 		RunE: func(cmd *cobra.Command, _ []string) error {
-			ctx, stop, log, err := rf.start(cmd)
-			if err != nil {
-				return err
-			}
-			defer stop()
-			cfg.Logger = log
-			cfg.CacheMem, cfg.CacheDisk = int64(cacheMem), int64(cacheDisk)
-			if cfg.EdgeID == "" {
-				cfg.EdgeID, _ = os.Hostname()
-			}
-			return node.Run(ctx, cfg, cmd.OutOrStdout())
+			return rf.run(cmd, func(ctx context.Context, log *slog.Logger) error {
+				cfg.Logger = log
+				cfg.CacheMem, cfg.CacheDisk = int64(cacheMem), int64(cacheDisk)
+				if cfg.EdgeID == "" {
+					cfg.EdgeID, _ = os.Hostname()
+				}
+				return node.Run(ctx, cfg, cmd.OutOrStdout())
+			})
 		},
 	}
 	f := cmd.Flags()
