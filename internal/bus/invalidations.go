@@ -33,8 +33,12 @@ type Invalidation struct {
 	Created        time.Time `json:"created"`
 }
 
+// ensureInvalidationStream creates the stream if it does not exist. An
+// existing one is left as it is: every role calls this at start, and an
+// edge (asking for one replica) must not shrink what the control plane made
+// with --nats-replicas.
 func ensureInvalidationStream(ctx context.Context, js jetstream.JetStream, replicas int) error {
-	_, err := js.CreateOrUpdateStream(ctx, jetstream.StreamConfig{
+	_, err := js.CreateStream(ctx, jetstream.StreamConfig{
 		Replicas:    replicas,
 		Name:        InvalidationStream,
 		Description: "Pharos invalidations, in order",
@@ -42,6 +46,9 @@ func ensureInvalidationStream(ctx context.Context, js jetstream.JetStream, repli
 		Storage:     jetstream.FileStorage,
 		MaxAge:      InvalidationRetention,
 	})
+	if errors.Is(err, jetstream.ErrStreamNameAlreadyInUse) {
+		return nil
+	}
 	if err != nil {
 		return fmt.Errorf("bus: ensure stream %s: %w", InvalidationStream, err)
 	}
@@ -81,12 +88,19 @@ func (b *Bus) FollowInvalidations(ctx context.Context, name string, apply func(s
 }
 
 func (b *Bus) followInvalidationsOnce(ctx context.Context, name string, apply func(uint64, Invalidation)) error {
+	// After a reconnect (say, to another server of a cluster) pulls issued
+	// to the old server may never be answered: start over then.
+	reconnected := b.reconn.wait()
 	cons, err := b.js.CreateOrUpdateConsumer(ctx, InvalidationStream, jetstream.ConsumerConfig{
 		Durable:       name,
 		AckPolicy:     jetstream.AckExplicitPolicy,
 		DeliverPolicy: jetstream.DeliverAllPolicy,
 		// One at a time keeps them in order.
-		MaxAckPending:     1,
+		MaxAckPending: 1,
+		// An ack lost with a cluster server would hold the next message
+		// back until AckWait; applying an invalidation twice is harmless,
+		// so redeliver soon.
+		AckWait:           2 * time.Second,
 		InactiveThreshold: InvalidationRetention,
 	})
 	if err != nil {
@@ -121,6 +135,8 @@ func (b *Bus) followInvalidationsOnce(ctx context.Context, name string, apply fu
 		return nil
 	case err := <-failed:
 		return err
+	case <-reconnected:
+		return errors.New("reconnected to the engine: consuming again")
 	}
 }
 

@@ -87,15 +87,34 @@ func TestCluster_SurvivesLosingANATSServer(t *testing.T) {
 
 	create := func(alias string) string {
 		t.Helper()
-		var d struct{ ID string }
-		api.api(t, "POST", "/v1/distributions", distSpec{Alias: alias, Origin: origin, DefaultTTL: 3600, MaxTTL: 3600}.json(t), &d)
-		if d.ID == "" {
-			t.Fatalf("could not create %s", alias)
-		}
-		eventually(t, 30*time.Second, alias+" served by both edges", func() bool {
+		var id string
+		// While the cluster elects new leaders the API answers errors:
+		// retry, and find an earlier attempt that did land.
+		eventually(t, 60*time.Second, "creating "+alias, func() bool {
+			var list struct {
+				Items []struct {
+					ID      string
+					Aliases []string
+				}
+			}
+			api.api(t, "GET", "/v1/distributions", nil, &list)
+			for _, d := range list.Items {
+				if len(d.Aliases) > 0 && d.Aliases[0] == alias {
+					id = d.ID
+					return true
+				}
+			}
+			var d struct{ ID string }
+			api.api(t, "POST", "/v1/distributions", distSpec{Alias: alias, Origin: origin, DefaultTTL: 3600, MaxTTL: 3600}.json(t), &d)
+			id = d.ID
+			return id != ""
+		})
+		// Generous: after a server is lost, the cluster elects new stream
+		// leaders before changes flow again.
+		eventually(t, 60*time.Second, alias+" served by both edges", func() bool {
 			return get(t, "GET", e1+"/x", "Host: "+alias).Status == 200 && get(t, "GET", e2+"/x", "Host: "+alias).Status == 200
 		})
-		return d.ID
+		return id
 	}
 	create("before.cluster.example")
 
@@ -107,8 +126,11 @@ func TestCluster_SurvivesLosingANATSServer(t *testing.T) {
 		expect(t, "cached before the invalidation", get(t, "GET", e+"/x", "Host: after.cluster.example").xcache(), hit)
 	}
 	var inv struct{ ID string }
-	api.api(t, "POST", "/v1/distributions/"+id+"/invalidations", map[string]any{"paths": []string{"/*"}}, &inv)
-	eventually(t, 30*time.Second, "the invalidation Completed on the cluster", func() bool {
+	eventually(t, 60*time.Second, "creating the invalidation", func() bool {
+		api.api(t, "POST", "/v1/distributions/"+id+"/invalidations", map[string]any{"paths": []string{"/*"}, "callerReference": "cluster-1"}, &inv)
+		return inv.ID != ""
+	})
+	eventually(t, 60*time.Second, "the invalidation Completed on the cluster", func() bool {
 		var got struct{ Status string }
 		api.api(t, "GET", "/v1/distributions/"+id+"/invalidations/"+inv.ID, nil, &got)
 		return got.Status == "Completed"
