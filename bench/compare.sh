@@ -467,10 +467,7 @@ is_hit() {
 	pharos) grep -qi '^x-cache: hit' <<<"$h" ;;
 	nginx) grep -qi '^x-cache-status: hit' <<<"$h" ;;
 	varnish) grep -Eqi '^x-varnish: [0-9]+ [0-9]+' <<<"$h" ;;
-	ats)
-		# ATS's Via cache codes: cR = RAM cache hit, cH = hit from the
-		# cache file. The disk edge must hit the file.
-		if [ "$1" = ats-disk ]; then grep -qi '^via:.*\[cH' <<<"$h"; else grep -Eqi '^via:.*\[c[HR]' <<<"$h"; fi ;;
+	ats) grep -Eqi '^via:.*\[c[HR]' <<<"$h" ;; # ATS's Via cache codes: cH, cR = hit
 	esac
 }
 
@@ -670,10 +667,29 @@ start_main() {
 			;;
 		ats)
 			start_ats ats $((BASE_PORT + 40)) 536870912 4194304
-			start_ats ats-disk $((BASE_PORT + 41)) 4194304 524288
+			# No RAM cache: its 1 MiB hits are read from the cache file.
+			start_ats ats-disk $((BASE_PORT + 41)) 0 524288
 			;;
 		*) die "unknown server $s (SERVERS: pharos nginx varnish ats)" ;;
 		esac
+	done
+}
+
+# check_ats_ram: after the rounds, ATS's own counters must show a 512 MiB
+# RAM cache for the memory edge and none for the disk edge.
+check_ats_ram() {
+	local name want stats got
+	for name in ats ats-disk; do
+		[ -n "${ROOT[$name]:-}" ] || continue
+		want=536870912
+		[ "$name" = ats ] || want=0
+		stats=$(curl -fsS --max-time 10 "http://127.0.0.1:${PORT[$name]}/_stats") || true
+		got=$(grep -o '"proxy.process.cache.ram_cache.total_bytes": "[0-9]*"' <<<"$stats" | tr -dc 0-9 | tail -c 20)
+		if [ "$got" != "$want" ]; then
+			note "$name: ATS reports a RAM cache of ${got:-?} bytes, not $want"
+		else
+			log "$name: RAM cache $got bytes, as configured"
+		fi
 	done
 }
 
@@ -716,20 +732,25 @@ scale_rounds() {
 fill_one() {
 	local s=$1 name=fill-$1 pids before written after rss_before rss_after json readback extra= f
 	check_alive "fill, $s"
+	# Cache sizes: as in the rounds (512 MiB), or 2 KiB per object if that
+	# is more, so that all the objects fit: Pharos charges each object its
+	# body, key and stored headers plus 160 bytes against --cache-mem (about
+	# 1 KB for these, so 512 MiB holds about 500,000 of them). A size is a
+	# limit, not an allocation, in all four servers.
+	local mb=$(((FILL_N + FILL_WARM) * 2 / 1024))
+	[ "$mb" -ge 512 ] || mb=512
 	case $s in
 	pharos)
 		# gctrace: the Go runtime prints the live heap after each GC to
 		# stderr, for the report's "live heap per object".
-		EDGE_ENV=GODEBUG=gctrace=1 start_pharos "$name" $((BASE_PORT + 60)) ""
+		EDGE_ENV=GODEBUG=gctrace=1 start_pharos "$name" $((BASE_PORT + 60)) "" --cache-mem "${mb}MiB"
 		;;
 	nginx) start_nginx "$name" $((BASE_PORT + 60)) "" auto ;;
-	varnish) start_varnish "$name" $((BASE_PORT + 60)) malloc,512m ;;
+	varnish) start_varnish "$name" $((BASE_PORT + 60)) "malloc,${mb}m" ;;
 	ats)
 		# Cache file: 8 KB per object (ATS uses about 4.5 KB for these),
 		# at least 2 GiB.
-		local mb=$(((FILL_N + FILL_WARM) * 8 / 1000))
-		[ "$mb" -ge 2048 ] || mb=2048
-		start_ats "$name" $((BASE_PORT + 60)) 536870912 4194304 "${mb}M"
+		start_ats "$name" $((BASE_PORT + 60)) $((mb * 1048576)) 4194304 "$(((FILL_N + FILL_WARM) * 8 / 1000 > 2048 ? (FILL_N + FILL_WARM) * 8 / 1000 : 2048))M"
 		;;
 	esac
 	local port=${PORT[$name]}
@@ -753,6 +774,8 @@ fill_one() {
 	sleep 5
 	# shellcheck disable=SC2086
 	written=$(pss $(server_pids "$name"))
+	local gc_lines_written=0
+	[ "$s" = pharos ] && gc_lines_written=$(wc -l <"${IDIR[$name]}/edge.log")
 	local done_n
 	done_n=$(sed -n 's/.*"done":\([0-9]*\).*/\1/p' <<<"$json")
 	# The objects are read once more (all of them, or READBACK_N spread
@@ -771,15 +794,16 @@ fill_one() {
 	nginx) extra="; cache files on tmpfs: $(du -sB1 "$SHM/$name" | cut -f1) bytes" ;;
 	varnish) extra="; varnishstat: $(varnishstat -n "${IDIR[$name]}/work" -1 -f MAIN.n_object -f MAIN.n_lru_nuked -f SMA.s0.g_bytes 2>/dev/null | awk '{ printf "%s=%s ", $1, $2 }')" ;;
 	ats)
-		extra="; cache file used: $(du -sB1 "${IDIR[$name]}/cache" | cut -f1) bytes (sparse); $(curl -fsS --max-time 10 "http://127.0.0.1:$port/_stats" |
-			grep -E '"proxy.process.cache.(ram_cache.(total_bytes|bytes_used|hits|misses)|direntries.(total|used))"' | tr -d ' ",' | tr '\n' ' ')"
+		local stats
+		stats=$(curl -fsS --max-time 10 "http://127.0.0.1:$port/_stats") || true
+		extra="; cache file used: $(du -sB1 "${IDIR[$name]}/cache" | cut -f1) bytes (sparse); $(grep -E '"proxy.process.cache.(ram_cache.(total_bytes|bytes_used|hits|misses)|direntries.(total|used))"' <<<"$stats" | tr -d ' ",' | tr '\n' ' ')"
 		;;
 	pharos)
 		# Live heap (MB) after the last GC before the fill and at the end.
 		local h0 h1
 		h0=$(head -n "$gc_lines" "${IDIR[$name]}/edge.log" | grep -o '[0-9]*->[0-9]*->[0-9]* MB' | tail -1 | sed 's/.*->\([0-9]*\) MB/\1/')
-		h1=$(grep -o '[0-9]*->[0-9]*->[0-9]* MB' "${IDIR[$name]}/edge.log" | tail -1 | sed 's/.*->\([0-9]*\) MB/\1/')
-		extra="; Go live heap after the last GC: ${h0:-?} MB before, ${h1:-?} MB after"
+		h1=$(head -n "$gc_lines_written" "${IDIR[$name]}/edge.log" | grep -o '[0-9]*->[0-9]*->[0-9]* MB' | tail -1 | sed 's/.*->\([0-9]*\) MB/\1/')
+		extra="; Go live heap after the last GC: ${h0:-?} MB before the fill, ${h1:-?} MB after it"
 		if [ -n "$h0" ] && [ -n "$h1" ] && [ -n "$done_n" ] && [ "$done_n" -gt 0 ]; then
 			record fill.heap pharos 1 $(((h1 - h0) * 1048576 / done_n))
 		fi
@@ -787,9 +811,9 @@ fill_one() {
 	esac
 	echo "$s: fill $json; read back $readback; PSS $before -> $written (written) -> $after (read back); RSS $rss_before -> $rss_after$extra" >>"$OUT/fill.txt"
 	if [ -n "$done_n" ] && [ "$done_n" -gt 0 ]; then
-		record fill.bpo "$s" 1 "$(((after - before) / done_n))"
-		record fill.bpo_written "$s" 1 "$(((written - before) / done_n))"
-		record fill.total "$s" 1 "$after"
+		record fill.bpo "$s" 1 "$(((written - before) / done_n))"
+		record fill.bpo_readback "$s" 1 "$(((after - before) / done_n))"
+		record fill.total "$s" 1 "$written"
 		record fill.rate "$s" 1 "$(sed -n 's/.*"rate":\([0-9]*\).*/\1/p' <<<"$json")"
 		local cached asked
 		cached=$(sed -n 's/.*"cached":\([0-9]*\).*/\1/p' <<<"$readback")
@@ -947,12 +971,14 @@ report() {
 		echo "- Pharos: \`pharos up --origin http://$ORIGIN --cache-mem 512MiB --log-level warn\`; disk round: a second edge with \`--cache-mem 4MiB --cache-disk 2GiB\` (its memory tier keeps nothing over 512 KiB, so 1 MiB hits come from the disk tier, sent with sendfile(2))."
 		echo "- nginx: bench/compare/nginx.conf, \`worker_processes auto\` ($NCPU workers), proxy_cache on tmpfs (/dev/shm) for the memory rounds and in a directory on the root file system for the disk round, proxy_cache_lock on, keep-alive to the origin, access_log off."
 		echo "- Varnish: bench/compare/default.vcl (built-in VCL), \`-s malloc,512m\`, default thread pools; disk round: \`-s file,<temp>/storage.bin,2g\` (the open-source file storage: an mmap'ed file, not persistent across restarts)."
-		echo "- ATS: bench/compare/ats/ (records.config, remap.config, storage.config, ip_allow.yaml, logging.yaml), traffic_server run directly from a runroot in a temp dir, 2 GiB cache file, 512 MiB RAM cache; disk round: 4 MiB RAM cache keeping nothing over 512 KiB, so 1 MiB hits are read from the cache file (the warm-up requires ATS's \`[cH\` Via code, a cache-file hit)."
+		echo "- ATS: bench/compare/ats/ (records.config, remap.config, storage.config, ip_allow.yaml, logging.yaml), traffic_server run directly from a runroot in a temp dir, 2 GiB cache file, 512 MiB RAM cache; disk round: no RAM cache (ram_cache.size 0, checked in stats_over_http), so 1 MiB hits are read from the cache file."
 		echo "- Every measured object was warmed first and checked to be a hit by the server's own indicator (Pharos X-Cache, nginx X-Cache-Status, Varnish's two X-Varnish ids, ATS Via codes) and by the origin's X-Origin-Count not changing; the origin's request counter for the object is read before and after each wrk run."
 		echo "- All disk caches live on the root file system and are read through the page cache (the machine has spare memory), so the disk round measures each server's file-serving path, not the disk."
 		echo "- The collapse viewers each have their own keep-alive connection, opened before the barrier; latency runs from the barrier to the last body byte. nginx's waiting requests poll the cache lock every 500 ms."
 		if [ "$SKIP_FILL" != 1 ]; then
-			echo "- Memory per object: a fresh instance of each server (same configuration as the memory rounds), one at a time. First $(fmt int "$FILL_WARM") warm-up objects with the same $FILL_CONC connections (so per-connection threads, buffers and pools are in the baseline), then PSS (summed over the server's processes; shared pages such as nginx's key zone counted once), then $(fmt int "$FILL_N") objects of $FILL_SIZE bytes (GET /fill/<server>/<i>, each once), then $([ "$FILL_N" -le "$READBACK_N" ] && echo "every object" || echo "$(fmt int "$READBACK_N") objects spread evenly over them") read once more (checks that they are still cached: the origin's X-Origin-Count must still be 1), then PSS again, 5 s later. Figure = PSS growth ÷ objects. Pharos and Varnish (malloc) keep the objects in their own memory. nginx keeps bodies only in files: its figure is its key zone and process memory, and its cache files on tmpfs (a 4 KiB page each, plus kernel inodes not counted) are the extra row. ATS writes every object to its cache file on disk (the extra row; read through the page cache) and keeps in its RAM cache only what it reads back from there (its counters are in fill.txt); its directory (10 bytes per entry, one entry per 1000 bytes of cache file) is allocated at start, in the baseline. Go (Pharos) collects garbage when the heap has doubled (GOGC=100), so its PSS includes not yet collected garbage; the gctrace row is the live heap alone. Raw figures: $OUT/fill.txt."
+			local fmb=$(((FILL_N + FILL_WARM) * 2 / 1024))
+			[ "$fmb" -ge 512 ] || fmb=512
+			echo "- Memory per object: a fresh instance of each server (the memory rounds' configuration, with room for every object: Pharos --cache-mem, Varnish malloc and ATS's RAM cache ${fmb} MiB, i.e. 512 MiB or 2 KiB per object if more; ATS cache file 8 KB per object, at least 2 GiB; nginx's 256 MB key zone holds 2M keys), one at a time. First $(fmt int "$FILL_WARM") warm-up objects with the same $FILL_CONC connections (so per-connection threads, buffers and pools are in the baseline), then PSS (summed over the server's processes; shared pages such as nginx's key zone counted once), then $(fmt int "$FILL_N") objects of $FILL_SIZE bytes (GET /fill/<server>/<i>, each once), then PSS again 5 s later: figure = PSS growth ÷ objects. Then $([ "$FILL_N" -le "$READBACK_N" ] && echo "every object is" || echo "$(fmt int "$READBACK_N") objects spread evenly over them are") read once more, to check that they are still cached (the origin's X-Origin-Count must still be 1); PSS after that read is in fill.txt. Pharos and Varnish (malloc) keep the objects in their own memory. nginx keeps bodies only in files: its figure is its key zone and process memory, and its cache files on tmpfs (a 4 KiB page each, plus kernel inodes not counted) are the extra row. ATS writes every object to its cache file on disk (the extra row; read through the page cache) and puts an object in its RAM cache only at its second read from there (its counters are in fill.txt); its directory (10 bytes per entry, one entry per 1000 bytes of cache file) is allocated at start, in the baseline. Go (Pharos) collects garbage when the heap has doubled (GOGC=100), so its PSS includes not yet collected garbage; the gctrace row is the live heap alone. Raw figures: $OUT/fill.txt."
 		fi
 		echo
 		if [ -s "$OUT/notes.md" ]; then
@@ -1012,6 +1038,7 @@ main() {
 	log "starting $SERVERS ($ROUNDS rounds, wrk -t$THREADS -c$CONNS -d$DURATION)"
 	start_main
 	main_rounds
+	check_ats_ram
 	for name in "${!ROOT[@]}"; do stop "$name"; done
 
 	if [ -n "$CORES" ]; then
