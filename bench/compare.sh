@@ -40,7 +40,8 @@
 # RETRY_OTHER (15) and WRK_RETRIES (2): a wrk run during which other
 # processes took more than RETRY_OTHER % of the machine is made again;
 # SERVERS ("pharos nginx varnish ats"); BASE_PORT (18400: ports
-# BASE_PORT..BASE_PORT+63 on 127.0.0.1).
+# BASE_PORT..BASE_PORT+63 on 127.0.0.1). REPORT_ONLY=bench/out/compare-<time>
+# renders that run's report again from its results.tsv and meta.env.
 #
 # Every server binds to 127.0.0.1 and talks only to 127.0.0.1; everything
 # started here is stopped on exit. Needs root to install missing packages
@@ -78,7 +79,7 @@ SERVERS=${SERVERS:-pharos nginx varnish ats}
 BASE_PORT=${BASE_PORT:-18400}
 
 NCPU=$(nproc)
-STAMP=$(date -u +%Y-%m-%dT%H%MZ)
+STAMP=$(date -u +%Y-%m-%dT%H%M%SZ)
 OUT=bench/out/compare-$STAMP
 MD=bench/out/compare-$STAMP.md
 ORIGIN=127.0.0.1:$BASE_PORT
@@ -210,7 +211,7 @@ cleanup() {
 	fi
 	[ -n "${T:-}" ] && rm -rf "$T"
 	[ -n "${SHM:-}" ] && rm -rf "$SHM"
-	exit $rc
+	exit "$rc"
 }
 
 # start_origin: the test origin, restarted by check_alive should it die.
@@ -573,7 +574,7 @@ run_wrk() {
 		note "$m, round $r, $name: $url never answered a cache hit; not measured (headers in $OUT/not-a-hit-$name.txt)"
 		return 0
 	fi
-	local try best= best_oth=1000 file
+	local try best='' best_oth=1000 file
 	local b_rps b_p50 b_p99 b_gib b_bad b_miss b_srv b_wrk b_oth
 	for try in $(seq 1 $((WRK_RETRIES + 1))); do
 		file=$base.txt
@@ -730,7 +731,7 @@ scale_rounds() {
 }
 
 fill_one() {
-	local s=$1 name=fill-$1 pids before written after rss_before rss_after json readback extra= f
+	local s=$1 name=fill-$1 pids before written after rss_before rss_after json readback extra='' f
 	check_alive "fill, $s"
 	# Cache sizes: as in the rounds (512 MiB), or 2 KiB per object if that
 	# is more, so that all the objects fit: Pharos charges each object its
@@ -772,7 +773,7 @@ fill_one() {
 	json=$(cat "$T/fill.json")
 	log "fill $s: $json"
 	sleep 5
-	# shellcheck disable=SC2086
+	# shellcheck disable=SC2046
 	written=$(pss $(server_pids "$name"))
 	local gc_lines_written=0
 	[ "$s" = pharos ] && gc_lines_written=$(wc -l <"${IDIR[$name]}/edge.log")
@@ -832,7 +833,7 @@ fill_one() {
 	for f in "${IDIR[$name]}"/*.log "${IDIR[$name]}"/log/diags.log; do
 		[ -f "$f" ] && cp "$f" "$OUT/logs/$name-$(basename "$f")"
 	done
-	rm -rf "${IDIR[$name]}" "$SHM/$name"
+	rm -rf "${IDIR[$name]:?}" "${SHM:?}/$name"
 	curl -fsS -X POST -o /dev/null "http://$ORIGIN/_origin/reset"
 }
 
@@ -890,13 +891,13 @@ cpu_cell() {
 }
 
 report() {
-	local s cpu_model rows_note
+	local s cpu_model
 	cpu_model=$(awk -F': ' '/^model name/ { print $2; exit }' /proc/cpuinfo)
 	{
 		echo "# Pharos, nginx, Varnish and Apache Traffic Server side by side"
 		echo
-		echo "\`$CMDLINE\` — started $START_UTC, finished $(date -u +%FT%TZ)."
-		echo "Pharos $(git rev-parse --short HEAD 2>/dev/null || echo dev)$(git diff --quiet HEAD 2>/dev/null || echo ' (with uncommitted changes)'), $(go version | cut -d' ' -f3);"
+		echo "\`$CMDLINE\` — started $START_UTC, finished $END_UTC."
+		echo "Pharos $PHAROS_REV, $(go version | cut -d' ' -f3);"
 		echo "$(nginx -v 2>&1 | sed 's|nginx version: ||'), $(varnishd -V 2>&1 | grep -o 'varnish-[0-9.]*' | head -1), ATS $(traffic_server -V 2>/dev/null | sed -n 's/.*Traffic Server \([0-9.]*\).*/\1/p' | head -1), $(wrk -v 2>&1 | head -1 | cut -d' ' -f1-2);"
 		echo "$NCPU cores ($cpu_model), $(awk '/MemTotal/ { printf "%.0f GiB", $2 / 1048576 }' /proc/meminfo), $(uname -r); load average at start $LOAD_START."
 		echo
@@ -916,12 +917,15 @@ report() {
 		row "collapsed miss: viewer max" collapse.max ms
 		if [ "$SKIP_FILL" != 1 ]; then
 			row "memory per cached object, bytes (PSS growth ÷ $(fmt int "$FILL_N") objects of $FILL_SIZE B)" fill.bpo int
-			local pb ph nt at
+			local pb ph nt at vb nb
 			pb=$(median fill.bpo pharos) ph=$(median fill.heap pharos) nt=$(median fill.files nginx) at=$(median fill.files ats)
 			echo "| … Pharos: index bytes per object (the above − the $FILL_SIZE B body) | $([ -n "$pb" ] && fmt int $((pb - FILL_SIZE)) || echo n/a) | | | | | | |"
 			echo "| … Pharos: Go live heap per object (GODEBUG=gctrace=1, after the last GC) | $(fmt int "$ph") | | | | | | |"
 			echo "| … plus the bodies outside the process: nginx's cache files on tmpfs (memory), ATS's cache file (disk), bytes per object | | $(fmt int "$nt") | | $(fmt int "$at") | | | |"
-			row "resident after the fill, MiB (PSS)" fill.total.mib int
+			vb=$(median fill.bpo varnish) nb=$(median fill.bpo nginx)
+			[ -z "$nb" ] || [ -z "$nt" ] || nb=$((nb + nt))
+			echo "| … memory per object, bodies included (process + nginx's tmpfs files; ATS keeps the bodies on disk) | $(fmt int "$pb") | $(fmt int "$nb") | $(fmt int "$vb") | n/a | $(ratio "$pb" "$nb") | $(ratio "$pb" "$vb") | n/a |"
+			row "the server's PSS after the fill, MiB" fill.total.mib int
 			row "filled objects still cached when read back, % ($(fmt int "$([ "$FILL_N" -le "$READBACK_N" ] && echo "$FILL_N" || echo "$READBACK_N")") read)" fill.kept raw
 			row "fill rate, misses/s ($FILL_CONC connections; origin, filler and server share the cores)" fill.rate int
 		fi
@@ -997,6 +1001,17 @@ report() {
 # so editing this file while it runs cannot change what the run does.
 main() {
 	local p name s
+	if [ -n "${REPORT_ONLY:-}" ]; then
+		# Render the report again from a finished run's results.
+		OUT=${REPORT_ONLY%/}
+		MD=$OUT.md
+		RES=$OUT/results.tsv
+		# shellcheck disable=SC1091
+		. "$OUT/meta.env"
+		report
+		cat "$MD"
+		return 0
+	fi
 	CMDLINE="ROUNDS=$ROUNDS FILL_N=$FILL_N$([ "$SKIP_FILL" != 1 ] || echo ' SKIP_FILL=1')${CORES:+ CORES=\"$CORES\"} DURATION=$DURATION CONNS=$CONNS THREADS=$THREADS bench/compare.sh"
 	START_UTC=$(date -u +%FT%TZ)
 	LOAD_START=$(cut -d' ' -f1-3 /proc/loadavg)
@@ -1027,9 +1042,16 @@ main() {
 	go build -o "$T/bin/cdn-origin" ./cmd/pharos-origin
 	go build -o "$T/bin/collapse" ./bench/collapse
 	go build -o "$T/bin/fill" ./bench/fill
+	# What was built: HEAD, and whether the product code (outside bench/)
+	# differed from it.
+	PHAROS_REV="commit $(git rev-parse --short HEAD 2>/dev/null || echo '?')"
+	if [ -n "$(git status --porcelain -- . ':!bench' 2>/dev/null)" ]; then
+		PHAROS_REV="$PHAROS_REV with uncommitted changes outside bench/"
+	fi
+	PHAROS_REV="$PHAROS_REV, built $(date -u +%FT%TZ)"
 
 	for p in $(pgrep -x nginx) $(pgrep -x varnishd) $(pgrep -f '^traffic_server|TS_MAIN'); do
-		note "a server not started by this script is running (pid $p, $(tr '\0' ' ' </proc/$p/cmdline 2>/dev/null | cut -c1-80)): it may take CPU during the runs"
+		note "a server not started by this script is running (pid $p, $(tr '\0' ' ' <"/proc/$p/cmdline" 2>/dev/null | cut -c1-80)): it may take CPU during the runs"
 	done
 
 	port_free "$BASE_PORT"
@@ -1049,9 +1071,15 @@ main() {
 		curl -fsS -X POST -o /dev/null "http://$ORIGIN/_origin/reset"
 		for s in $SERVERS; do fill_one "$s"; done
 		# MiB for the report.
-		awk -F'\t' '$1 == "fill.total" { printf "fill.total.mib\t%s\t%s\t%d\n", $2, $3, $4 / 1048576 }' "$RES" >>"$RES"
+		awk -F'\t' '$1 == "fill.total" { printf "fill.total.mib\t%s\t%s\t%d\n", $2, $3, $4 / 1048576 }' "$RES" >"$T/mib.tsv"
+		cat "$T/mib.tsv" >>"$RES"
 	fi
 
+	END_UTC=$(date -u +%FT%TZ)
+	# Everything the report needs, for REPORT_ONLY=<this run's dir>.
+	declare -p CMDLINE START_UTC END_UTC LOAD_START PHAROS_REV ROUNDS DURATION CONNS THREADS \
+		FILL_N FILL_SIZE FILL_CONC FILL_WARM READBACK_N SKIP_FILL COLLAPSE_N COLLAPSE_DELAY \
+		CORES SCALE_THREADS QUIET_PCT QUIET_MAX NCPU ORIGIN >"$OUT/meta.env"
 	report
 	cat "$MD"
 	log "report: $MD; raw: $OUT/"
