@@ -8,7 +8,7 @@ test: deps vet
 	$(GO) test -race -count=1 -timeout 20m ./...
 
 # Debian packages the tests use; installed only when missing.
-APT_PACKAGES := curl
+APT_PACKAGES := curl bind9-dnsutils awscli
 deps:
 	@missing=""; for p in $(APT_PACKAGES); do dpkg -s $$p >/dev/null 2>&1 || missing="$$missing $$p"; done; \
 	if [ -n "$$missing" ]; then \
