@@ -23,6 +23,12 @@ type Distribution struct {
 
 	CustomErrorResponses []CustomErrorResponse `json:"customErrorResponses,omitempty"`
 
+	// GeoRestriction limits which viewer countries are served.
+	GeoRestriction GeoRestriction `json:"geoRestriction,omitempty"`
+	// HTTPVersion is CloudFront's HttpVersion: http1.1, http2, http3 or
+	// http2and3 ("" means http2).
+	HTTPVersion string `json:"httpVersion,omitempty"`
+
 	CallerReference string    `json:"callerReference,omitempty"`
 	LastModified    time.Time `json:"lastModified"`
 }
@@ -70,6 +76,32 @@ type Behavior struct {
 	// request for an uncached object is fetched and cached (nginx's slice
 	// module); 0 means DefaultSliceSize.
 	SliceSize int64 `json:"sliceSize,omitempty"`
+	// TrustedKeyGroups are the key group ids whose keys may sign URLs and
+	// cookies for this behaviour; when any is set, every request must be
+	// signed. TrustedKeys is filled in by the control plane when it stores
+	// the distribution: the public keys of those groups, so that an edge
+	// needs nothing but the distribution document.
+	TrustedKeyGroups []string     `json:"trustedKeyGroups,omitempty"`
+	TrustedKeys      []TrustedKey `json:"trustedKeys,omitempty"`
+	// ResponseHeadersPolicyID names a response headers policy (managed or
+	// stored); ResponseHeaders is its content, filled in on store.
+	ResponseHeadersPolicyID string                 `json:"responseHeadersPolicyId,omitempty"`
+	ResponseHeaders         *ResponseHeadersPolicy `json:"responseHeadersPolicy,omitempty"`
+}
+
+// TrustedKey is a public key that may sign requests: its id (K + 13) and
+// its PEM-encoded SubjectPublicKeyInfo (RSA-2048 or ECDSA P-256).
+type TrustedKey struct {
+	ID  string `json:"id"`
+	PEM string `json:"pem"`
+}
+
+// GeoRestriction is CloudFront's: Type none, whitelist (only Locations are
+// served) or blacklist (Locations are refused); Locations are ISO 3166-1
+// alpha-2 country codes.
+type GeoRestriction struct {
+	Type      string   `json:"type,omitempty"`
+	Locations []string `json:"locations,omitempty"`
 }
 
 // CachePolicy is CloudFront's cache policy: TTL bounds and the cache key.
