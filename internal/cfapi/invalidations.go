@@ -1,0 +1,3 @@
+package cfapi
+
+func (s *Server) registerInvalidations() {}
