@@ -21,8 +21,17 @@ type Heartbeat struct {
 	HTTP     string `json:"http,omitempty"`
 	Revision uint64 `json:"revision"` // configuration revision applied
 	// Invalidation is the sequence of the last invalidation applied.
-	Invalidation uint64    `json:"invalidation"`
-	Sent         time.Time `json:"sent"`
+	Invalidation uint64 `json:"invalidation"`
+	// Where the edge is and what the router hands out for it.
+	Lat         float64  `json:"lat,omitempty"`
+	Lon         float64  `json:"lon,omitempty"`
+	Located     bool     `json:"located,omitempty"`
+	PublicAddrs []string `json:"publicAddrs,omitempty"`
+	// Load is the edge's request rate (per second) over the last interval;
+	// Capacity the most it should take (0: no limit).
+	Load     float64   `json:"load"`
+	Capacity float64   `json:"capacity,omitempty"`
+	Sent     time.Time `json:"sent"`
 }
 
 // HeartbeatInterval is how often edges report; an edge silent for
@@ -60,6 +69,8 @@ type Edges struct {
 	seen map[string]edgeSeen
 	now  func() time.Time
 	sub  *nats.Subscription
+	// routed counts routers' answers per edge.
+	routed *routerCounts
 }
 
 type edgeSeen struct {
@@ -72,11 +83,17 @@ type EdgeStatus struct {
 	Heartbeat
 	Healthy  bool      `json:"healthy"`
 	LastSeen time.Time `json:"lastSeen"`
+	// Queries counts the DNS and redirect answers routers gave this edge
+	// first, by client country.
+	Queries map[string]uint64 `json:"queries,omitempty"`
 }
 
 // TrackEdges subscribes to heartbeats.
 func (b *Bus) TrackEdges() (*Edges, error) {
-	e := &Edges{seen: map[string]edgeSeen{}, now: time.Now}
+	e := &Edges{seen: map[string]edgeSeen{}, now: time.Now, routed: &routerCounts{byID: map[string]routerSeen{}}}
+	if err := b.trackRouters(e.routed, time.Now); err != nil {
+		return nil, err
+	}
 	sub, err := b.nc.Subscribe(HeartbeatSubject, func(m *nats.Msg) {
 		var hb Heartbeat
 		if json.Unmarshal(m.Data, &hb) != nil || hb.ID == "" {
@@ -105,7 +122,8 @@ func (e *Edges) List() []EdgeStatus {
 			delete(e.seen, id)
 			continue
 		}
-		out = append(out, EdgeStatus{Heartbeat: s.hb, Healthy: now.Sub(s.last) <= EdgeTimeout, LastSeen: s.last})
+		out = append(out, EdgeStatus{Heartbeat: s.hb, Healthy: now.Sub(s.last) <= EdgeTimeout, LastSeen: s.last,
+			Queries: e.routed.queries(id, now)})
 	}
 	sort.Slice(out, func(i, j int) bool { return out[i].ID < out[j].ID })
 	return out
@@ -135,4 +153,20 @@ func (e *Edges) MinApplied() (uint64, bool) {
 		}
 	}
 	return rev, found
+}
+
+// SubscribeHeartbeats calls fn with every edge heartbeat (from NATS's
+// delivery goroutine, one at a time) until the bus closes.
+func (b *Bus) SubscribeHeartbeats(fn func(Heartbeat)) error {
+	_, err := b.nc.Subscribe(HeartbeatSubject, func(m *nats.Msg) {
+		var hb Heartbeat
+		if json.Unmarshal(m.Data, &hb) != nil || hb.ID == "" {
+			return
+		}
+		fn(hb)
+	})
+	if err != nil {
+		return fmt.Errorf("bus: subscribe to heartbeats: %w", err)
+	}
+	return nil
 }
