@@ -73,14 +73,11 @@ func (b *Behavior) applyDefaults(d *Distribution) {
 		b.CachePolicy = &p
 	}
 	if p := b.CachePolicy; p != nil {
-		p.QueryStrings.defaultTo("none")
-		p.Headers.defaultTo("none")
-		p.Cookies.defaultTo("none")
+		p.ApplyDefaults()
 	}
+	b.resolveManaged()
 	if p := b.OriginRequest; p != nil {
-		p.QueryStrings.defaultTo("none")
-		p.Headers.defaultTo("none")
-		p.Cookies.defaultTo("none")
+		p.ApplyDefaults()
 	}
 }
 
@@ -90,14 +87,15 @@ func (l *ListConfig) defaultTo(b string) {
 	}
 }
 
-// EffectiveCachePolicy resolves the behaviour's policy: the managed one its
-// ID names, or the inline one.
+// EffectiveCachePolicy resolves the behaviour's policy: the inline one (a
+// policy given inline, or the stored one its ID was resolved to), else the
+// managed one its ID names.
 func (b *Behavior) EffectiveCachePolicy() (CachePolicy, bool) {
-	if b.CachePolicyID != "" {
-		return ManagedCachePolicy(b.CachePolicyID)
-	}
 	if b.CachePolicy != nil {
 		return *b.CachePolicy, true
+	}
+	if b.CachePolicyID != "" {
+		return ManagedCachePolicy(b.CachePolicyID)
 	}
 	return CachePolicy{}, false
 }

@@ -69,9 +69,13 @@ type Behavior struct {
 	Compress             bool     `json:"compress,omitempty"`
 	// CachePolicyID names a managed policy; CachePolicy gives one inline.
 	// Exactly one is set after defaults are applied.
-	CachePolicyID string               `json:"cachePolicyId,omitempty"`
-	CachePolicy   *CachePolicy         `json:"cachePolicy,omitempty"`
-	OriginRequest *OriginRequestPolicy `json:"originRequestPolicy,omitempty"`
+	CachePolicyID string       `json:"cachePolicyId,omitempty"`
+	CachePolicy   *CachePolicy `json:"cachePolicy,omitempty"`
+	// OriginRequestPolicyID names a managed or stored origin request
+	// policy; OriginRequest is its content (filled in on store) or an
+	// inline one.
+	OriginRequestPolicyID string               `json:"originRequestPolicyId,omitempty"`
+	OriginRequest         *OriginRequestPolicy `json:"originRequestPolicy,omitempty"`
 	// SliceSize is the size, in bytes, of the pieces in which a range
 	// request for an uncached object is fetched and cached (nginx's slice
 	// module); 0 means DefaultSliceSize.
@@ -106,11 +110,13 @@ type GeoRestriction struct {
 
 // CachePolicy is CloudFront's cache policy: TTL bounds and the cache key.
 type CachePolicy struct {
-	ID         string `json:"id,omitempty"`
-	Name       string `json:"name,omitempty"`
-	MinTTL     int64  `json:"minTTL"`
-	DefaultTTL int64  `json:"defaultTTL"`
-	MaxTTL     int64  `json:"maxTTL"`
+	ID           string    `json:"id,omitempty"`
+	Name         string    `json:"name,omitempty"`
+	Comment      string    `json:"comment,omitempty"`
+	LastModified time.Time `json:"lastModified,omitzero"`
+	MinTTL       int64     `json:"minTTL"`
+	DefaultTTL   int64     `json:"defaultTTL"`
+	MaxTTL       int64     `json:"maxTTL"`
 	// Parts of the viewer request in the cache key (and so sent to origin).
 	QueryStrings         ListConfig     `json:"queryStrings"`
 	Headers              ListConfig     `json:"headers"`
@@ -129,6 +135,8 @@ type AcceptEncoding struct {
 type OriginRequestPolicy struct {
 	ID           string     `json:"id,omitempty"`
 	Name         string     `json:"name,omitempty"`
+	Comment      string     `json:"comment,omitempty"`
+	LastModified time.Time  `json:"lastModified,omitzero"`
 	QueryStrings ListConfig `json:"queryStrings"`
 	Headers      ListConfig `json:"headers"`
 	Cookies      ListConfig `json:"cookies"`

@@ -155,21 +155,7 @@ func (b *Behavior) validate(v *validator, f string, origins map[string]bool) {
 	} else if len(cached) > len(allowed) {
 		v.fail(f+".cachedMethods", "must be a subset of allowedMethods")
 	}
-	switch {
-	case b.CachePolicyID != "" && b.CachePolicy != nil:
-		v.fail(f+".cachePolicyId", "give cachePolicyId or cachePolicy, not both")
-	case b.CachePolicyID != "":
-		if _, ok := ManagedCachePolicy(b.CachePolicyID); !ok {
-			v.fail(f+".cachePolicyId", "%q is not a known cache policy", b.CachePolicyID)
-		}
-	case b.CachePolicy != nil:
-		b.CachePolicy.validate(v, f+".cachePolicy")
-	}
-	if p := b.OriginRequest; p != nil {
-		checkList(v, f+".originRequestPolicy.queryStrings", p.QueryStrings, "none", "whitelist", "allExcept", "all")
-		checkList(v, f+".originRequestPolicy.headers", p.Headers, "none", "whitelist", "allViewer", "allExcept")
-		checkList(v, f+".originRequestPolicy.cookies", p.Cookies, "none", "whitelist", "allExcept", "all")
-	}
+	b.validatePolicyRefs(v, f) // policies.go
 }
 
 // maxTTLSeconds is 100 years, CloudFront's max-age ceiling.
