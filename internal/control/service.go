@@ -142,13 +142,16 @@ func (s *Service) Delete(ctx context.Context, id, ifMatch string) error {
 	if err := s.cfg.Delete(ctx, distPrefix+id); err != nil {
 		return fmt.Errorf("control: delete distribution: %w", err)
 	}
-	return nil
+	return s.dropTags(ctx, id) // tags.go
 }
 
 // prepare stamps, completes and checks d, and returns the document to store.
 func (s *Service) prepare(ctx context.Context, d *model.Distribution) ([]byte, error) {
 	d.LastModified = s.now().UTC()
 	d.ApplyDefaults()
+	if err := s.resolve(ctx, d); err != nil { // policy ids and key groups: resolve.go
+		return nil, err
+	}
 	if err := d.Validate(); err != nil {
 		return nil, err
 	}
