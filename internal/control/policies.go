@@ -108,13 +108,13 @@ func (s store[T]) put(ctx context.Context, id string, v T, rev uint64) (string, 
 // policyKind describes one kind of policy: where it is stored, its error
 // codes, its managed ones, and which behaviours use it.
 type policyKind[T any] struct {
-	prefix, noun                    string // noun: "cache policy"
-	noSuch, alreadyExists, inUse    string // CloudFront's error codes
-	managed                         func(id string) (T, bool)
-	managedAll                      func() []T
-	prepare                         func(p *T) error // defaults and validation
-	name                            func(p *T) string
-	usedBy                          func(b *model.Behavior, id string) bool
+	prefix, noun                 string // noun: "cache policy"
+	noSuch, alreadyExists, inUse string // CloudFront's error codes
+	managed                      func(id string) (T, bool)
+	managedAll                   func() []T
+	prepare                      func(p *T) error // defaults and validation
+	name                         func(p *T) string
+	usedBy                       func(b *model.Behavior, id string) bool
 }
 
 var cachePolicies = policyKind[model.CachePolicy]{
