@@ -15,6 +15,7 @@ func newEdgeCommand() *cobra.Command {
 	cfg := node.EdgeConfig{}
 	var cacheMem, cacheDisk byteSize = 256 << 20, 0
 	var rf roleFlags
+	var publicAddr string
 	cmd := &cobra.Command{
 		Use:     "edge",
 		Short:   "Run an edge server that follows the engine's configuration",
@@ -26,6 +27,9 @@ func newEdgeCommand() *cobra.Command {
 				cfg.CacheMem, cfg.CacheDisk = int64(cacheMem), int64(cacheDisk)
 				if cfg.ID == "" {
 					cfg.ID, _ = os.Hostname()
+				}
+				if err := placement(cmd, &cfg.Lat, &cfg.Lon, &cfg.Located, publicAddr, &cfg.PublicAddrs); err != nil {
+					return err
 				}
 				return node.RunEdge(ctx, cfg, cmd.OutOrStdout())
 			})
@@ -42,9 +46,10 @@ func newEdgeCommand() *cobra.Command {
 	f.Var(&cacheDisk, "cache-disk", "disk cache size under --data/cache (e.g. 10GiB); 0 keeps the cache in memory only")
 	f.DurationVar(&cfg.Grace, "shutdown-grace", 30*time.Second, "how long in-flight responses may finish on SIGTERM")
 	f.BoolVar(&cfg.FastPath, "fast-path", true, "answer plain HTTP/1.1 cache hits on the edge's own fast path")
-	f.Float64("lat", 0, "latitude of this edge, for request routing (arrives with the router)")
-	f.Float64("lon", 0, "longitude of this edge, for request routing (arrives with the router)")
-	f.String("public-addr", "", "addresses the router hands out for this edge (arrives with the router)")
+	f.Float64Var(&cfg.Lat, "lat", 0, "latitude of this edge in degrees, for request routing")
+	f.Float64Var(&cfg.Lon, "lon", 0, "longitude of this edge in degrees, for request routing")
+	f.StringVar(&publicAddr, "public-addr", "", "IPv4 and/or IPv6 address the router hands out for this edge, comma separated (default: the host of --http)")
+	f.Float64Var(&cfg.Capacity, "capacity", 0, "requests per second this edge should take at most; the router sends more elsewhere first (0: no limit)")
 	f.String("geoip", "", "MaxMind database for geo restriction (arrives in a later release)")
 	f.String("trust-forwarded", "", "CIDRs whose X-Forwarded-For is believed (arrives in a later release)")
 	rf.register(cmd)

@@ -17,7 +17,7 @@ func bindEnv(cmd *cobra.Command) error {
 	cmd.Flags().VisitAll(func(f *pflag.Flag) {
 		env := "PHAROS_" + strings.ToUpper(strings.ReplaceAll(f.Name, "-", "_"))
 		if v, ok := os.LookupEnv(env); ok && !f.Changed && err == nil {
-			if serr := f.Value.Set(v); serr != nil {
+			if serr := cmd.Flags().Set(f.Name, v); serr != nil {
 				err = fmt.Errorf("%s=%q: %w", env, v, serr)
 			}
 		}

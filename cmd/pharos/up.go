@@ -37,7 +37,7 @@ func newUpCommand() *cobra.Command {
 	f.StringVar(&cfg.HTTPAddr, "http", ":8080", "edge HTTP listen address")
 	f.StringVar(&cfg.HTTPSAddr, "https", ":8443", "edge HTTPS listen address (HTTPS arrives in a later release)")
 	f.StringVar(&cfg.APIAddr, "api", "127.0.0.1:9000", "management API listen address")
-	f.StringVar(&cfg.DNSAddr, "dns", ":5353", "DNS router listen address, UDP and TCP (the router arrives in a later release)")
+	f.StringVar(&cfg.DNSAddr, "dns", ":5353", "DNS router listen address, UDP and TCP")
 	f.StringVar(&cfg.Zone, "zone", "pharos.test", "DNS zone under which distribution domain names are made")
 	f.StringVar(&cfg.Origin, "origin", "", "create or update a quick-start distribution in front of this origin URL, answering every host")
 	f.Var(&cacheMem, "cache-mem", "memory cache size (e.g. 512MiB)")
@@ -47,7 +47,7 @@ func newUpCommand() *cobra.Command {
 	f.StringVar(&cfg.POP, "pop", "local", "point of presence name, shown in X-Pharos-Pop")
 	f.DurationVar(&cfg.Grace, "shutdown-grace", 30*time.Second, "how long in-flight responses may finish on SIGTERM")
 	f.BoolVar(&cfg.FastPath, "fast-path", true, "answer plain HTTP/1.1 cache hits on the edge's own fast path (false: everything through net/http)")
-	f.String("geoip", "", "MaxMind database for geo restriction (arrives in a later release)")
+	f.StringVar(&cfg.GeoIP, "geoip", "", "MaxMind-format database (GeoIP2/GeoLite2 City or Country) placing DNS clients and viewers")
 	f.String("trust-forwarded", "", "CIDRs whose X-Forwarded-For is believed (arrives in a later release)")
 	rf.register(cmd)
 	return cmd

@@ -128,6 +128,11 @@ func compile(s *Server, rev uint64, docs map[string][]byte, pool *originPool) (*
 		}
 		t.dists = append(t.dists, d)
 		names := append([]string{m.DomainName}, m.Aliases...)
+		if m.DomainName != "" {
+			// e-<edge>.<domain name>: the router's redirect mode names
+			// one edge under the distribution's domain.
+			names = append(names, "*."+m.DomainName)
+		}
 		for _, n := range names {
 			n = strings.ToLower(strings.TrimSuffix(n, "."))
 			if n == "" {

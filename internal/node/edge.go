@@ -26,6 +26,13 @@ type EdgeConfig struct {
 	FastPath  bool
 	Grace     time.Duration
 	Logger    *slog.Logger
+	// Placement for the router: where the edge is, the addresses to hand
+	// out (default: the host of HTTPAddr) and the request rate it should
+	// take at most (0: no limit).
+	Lat, Lon    float64
+	Located     bool
+	PublicAddrs []string
+	Capacity    float64
 }
 
 // RunEdge runs one edge: it serves with the configuration it last applied
@@ -86,9 +93,11 @@ func followEngine(ctx context.Context, cfg EdgeConfig, e *edge.Server, addr net.
 	}
 	defer b.Close()
 	log.Info("connected to the engine")
+	load := newLoadMeter(e)
 	hb := func() bus.Heartbeat {
 		return bus.Heartbeat{ID: cfg.ID, POP: cfg.POP, HTTP: dialable(addr), Revision: e.Revision(),
-			Invalidation: e.InvalidationSeq(), Sent: time.Now()}
+			Invalidation: e.InvalidationSeq(), Lat: cfg.Lat, Lon: cfg.Lon, Located: cfg.Located,
+			PublicAddrs: cfg.PublicAddrs, Load: load.Rate(), Capacity: cfg.Capacity, Sent: time.Now()}
 	}
 	go followInvalidations(ctx, b, e, cfg.ID, cfg.DataDir, func() { b.PublishHeartbeat(hb()) })
 	go b.PublishHeartbeats(ctx, hb)

@@ -38,6 +38,7 @@ type Config struct {
 	POP       string
 	Grace     time.Duration // how long in-flight responses may finish on stop
 	FastPath  bool          // answer plain HTTP/1.1 hits on the edge's own fast path
+	GeoIP     string        // MaxMind database placing clients (router) and viewers
 	Logger    *slog.Logger
 }
 
@@ -129,7 +130,12 @@ func Run(ctx context.Context, cfg Config, out io.Writer) error {
 	go api.Serve(apiL)
 	defer api.Close()
 
-	printBanner(out, cfg, edgeL.Addr(), apiL.Addr(), credPath, quick)
+	dnsAddr, err := startRouter(watchCtx, b, RouterConfig{ID: cfg.EdgeID, DNSAddr: cfg.DNSAddr, Zone: cfg.Zone,
+		GeoIP: cfg.GeoIP, TTL: 30, Answers: 3, Logger: log})
+	if err != nil {
+		return err
+	}
+	printBanner(out, cfg, edgeL.Addr(), apiL.Addr(), dnsAddr, credPath, quick)
 	err = e.Serve(ctx, edgeL, cfg.Grace)
 	sctx, cancel := context.WithTimeout(context.Background(), 5*time.Second)
 	defer cancel()
@@ -152,12 +158,12 @@ func distributionDocs(s bus.Snapshot) map[string][]byte {
 	return docs
 }
 
-func printBanner(out io.Writer, cfg Config, edgeAddr, apiAddr net.Addr, credPath string, quick *control.Stored) {
+func printBanner(out io.Writer, cfg Config, edgeAddr, apiAddr, dnsAddr net.Addr, credPath string, quick *control.Stored) {
 	edgeURL := "http://" + dialable(edgeAddr)
 	fmt.Fprintf(out, "Pharos is up.\n")
 	fmt.Fprintf(out, "  edge   %s\n", edgeURL)
 	fmt.Fprintf(out, "  api    http://%s\n", dialable(apiAddr))
-	fmt.Fprintf(out, "  dns    %s (zone %s; the DNS router is not part of this build yet)\n", cfg.DNSAddr, cfg.Zone)
+	fmt.Fprintf(out, "  dns    %s (udp and tcp, zone %s)\n", dialable(dnsAddr), cfg.Zone)
 	if cfg.HTTPSAddr != "" {
 		fmt.Fprintf(out, "  https  %s (not part of this build yet)\n", cfg.HTTPSAddr)
 	}

@@ -14,13 +14,14 @@ import (
 	"github.com/miekg/dns"
 
 	"github.com/pharos-cdn/pharos/internal/model"
+	"github.com/pharos-cdn/pharos/internal/security/geo"
 )
 
-// Locator places an address: its country (ISO 3166-1 alpha-2) and, when
-// the database has them, coordinates. ok is false when the address is not
-// in the database at all.
+// Locator places an address: its country and, when the database has
+// them, coordinates (geo.DB does so from a MaxMind-format database). ok is
+// false when the address is not in the database at all.
 type Locator interface {
-	Location(addr netip.Addr) (lat, lon float64, country string, ok bool)
+	Locate(addr netip.Addr) (p geo.Place, ok bool)
 }
 
 // Config is what a router needs.
@@ -88,10 +89,10 @@ func (r *Router) place(c Client) Client {
 		}
 	}
 	if r.geo != nil && c.Addr.IsValid() {
-		if lat, lon, country, ok := r.geo.Location(c.Addr); ok {
-			c.Country = country
-			if !c.Located && (lat != 0 || lon != 0) {
-				c.Lat, c.Lon, c.Located = lat, lon, true
+		if p, ok := r.geo.Locate(c.Addr); ok {
+			c.Country = p.Country
+			if !c.Located && p.HasCoords {
+				c.Lat, c.Lon, c.Located = p.Lat, p.Lon, true
 			}
 		}
 	}

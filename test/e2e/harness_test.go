@@ -173,12 +173,14 @@ type pharos struct {
 	*proc
 	Edge    string // http://127.0.0.1:port
 	API     string
+	DNS     string // 127.0.0.1:port, UDP and TCP
 	DataDir string
 }
 
 var (
 	edgeRe = regexp.MustCompile(`^\s+edge\s+(http://\S+)`)
 	apiRe  = regexp.MustCompile(`^\s+api\s+(http://\S+)`)
+	dnsRe  = regexp.MustCompile(`^\s+dns\s+(\S+) \(udp and tcp`)
 	tryRe  = regexp.MustCompile(`curl -i (\S+)|No --origin given`)
 )
 
@@ -196,11 +198,12 @@ func startPharos(t *testing.T, args ...string) *pharos {
 		data = t.TempDir()
 		args = append(args, "--data", data)
 	}
-	args = append([]string{"up", "--http", "127.0.0.1:0", "--api", "127.0.0.1:0", "--shutdown-grace", "10s"}, args...)
+	args = append([]string{"up", "--http", "127.0.0.1:0", "--api", "127.0.0.1:0", "--dns", "127.0.0.1:0", "--shutdown-grace", "10s"}, args...)
 	p := start(t, "pharos", args...)
 	ph := &pharos{proc: p, DataDir: data}
 	ph.Edge = p.waitLine(edgeRe, 30*time.Second)[1]
 	ph.API = p.waitLine(apiRe, 5*time.Second)[1]
+	ph.DNS = p.waitLine(dnsRe, 5*time.Second)[1]
 	p.waitLine(tryRe, 5*time.Second)
 	return ph
 }
