@@ -100,7 +100,7 @@ func (s *Server) authenticate(r *http.Request) error {
 
 func (s *Server) writeErr(w http.ResponseWriter, r *http.Request, err error) {
 	var ae *apiError
-	if !errors.As(err, &ae) {
+	if !errors.As(s.controlErr(err, ""), &ae) {
 		s.log.Error("cloudfront api request failed", "method", r.Method, "path", r.URL.Path, "err", err)
 		ae = errInternal()
 	}
