@@ -11,6 +11,7 @@ import (
 
 	"github.com/pharos-cdn/pharos/internal/bus"
 	"github.com/pharos-cdn/pharos/internal/model"
+	"github.com/pharos-cdn/pharos/internal/sigv4"
 )
 
 // API serves the native JSON management API under /v1/.
@@ -50,16 +51,28 @@ func (a *API) Service() *Service { return a.svc }
 
 func (a *API) ServeHTTP(w http.ResponseWriter, r *http.Request) { a.mux.ServeHTTP(w, r) }
 
-// auth accepts `Authorization: Bearer <secret>`. (AWS Signature Version 4
-// comes with the CloudFront-compatible API.)
+// auth accepts `Authorization: Bearer <secret>` or an AWS Signature
+// Version 4 made with the access key pair for service "cloudfront" (any
+// region), as the CloudFront-compatible API does.
 func (a *API) auth(next http.HandlerFunc) http.HandlerFunc {
+	v := &sigv4.Verifier{Service: "cloudfront", AccessKeyID: a.creds.AccessKeyID, SecretAccessKey: a.creds.SecretAccessKey}
 	return func(w http.ResponseWriter, r *http.Request) {
-		tok, ok := strings.CutPrefix(r.Header.Get("Authorization"), "Bearer ")
-		if !ok || subtle.ConstantTimeCompare([]byte(tok), []byte(a.creds.SecretAccessKey)) != 1 {
-			writeError(w, http.StatusUnauthorized, "AccessDenied", "missing or wrong credentials", "")
+		h := r.Header.Get("Authorization")
+		if tok, ok := strings.CutPrefix(h, "Bearer "); ok {
+			if subtle.ConstantTimeCompare([]byte(tok), []byte(a.creds.SecretAccessKey)) == 1 {
+				next(w, r)
+				return
+			}
+		} else if strings.HasPrefix(h, sigv4.Algorithm+" ") {
+			err := v.Verify(r)
+			if err == nil {
+				next(w, r)
+				return
+			}
+			writeError(w, http.StatusUnauthorized, "AccessDenied", "signature refused: "+err.Error(), "")
 			return
 		}
-		next(w, r)
+		writeError(w, http.StatusUnauthorized, "AccessDenied", "missing or wrong credentials", "")
 	}
 }
 
