@@ -1,0 +1,282 @@
+package cfapi
+
+import (
+	"encoding/xml"
+	"net/http"
+
+	"github.com/pharos-cdn/pharos/internal/control"
+	"github.com/pharos-cdn/pharos/internal/model"
+)
+
+// PublicKey operations (/public-key; update is PUT /public-key/{Id}/config)
+// and KeyGroup operations (/key-group; update is PUT /key-group/{Id}).
+
+type publicKeyConfigXML struct {
+	XMLName         xml.Name     `xml:"PublicKeyConfig"`
+	Xmlns           string       `xml:"xmlns,attr,omitempty"`
+	CallerReference string       `xml:"CallerReference"`
+	Name            string       `xml:"Name"`
+	EncodedKey      string       `xml:"EncodedKey"`
+	Comment         *string      `xml:"Comment"`
+	Unknown         []unknownXML `xml:",any"`
+}
+
+type publicKeyXML struct {
+	XMLName     xml.Name           `xml:"PublicKey"`
+	Xmlns       string             `xml:"xmlns,attr,omitempty"`
+	Id          string             `xml:"Id"`
+	CreatedTime string             `xml:"CreatedTime"`
+	Config      publicKeyConfigXML `xml:"PublicKeyConfig"`
+}
+
+type publicKeyListXML struct {
+	XMLName    xml.Name              `xml:"PublicKeyList"`
+	Xmlns      string                `xml:"xmlns,attr"`
+	NextMarker string                `xml:"NextMarker,omitempty"`
+	MaxItems   int                   `xml:"MaxItems"`
+	Quantity   int                   `xml:"Quantity"`
+	Items      []publicKeySummaryXML `xml:"Items>PublicKeySummary"`
+}
+
+type publicKeySummaryXML struct {
+	Id          string  `xml:"Id"`
+	Name        string  `xml:"Name"`
+	CreatedTime string  `xml:"CreatedTime"`
+	EncodedKey  string  `xml:"EncodedKey"`
+	Comment     *string `xml:"Comment"`
+}
+
+type keyGroupConfigXML struct {
+	XMLName xml.Name     `xml:"KeyGroupConfig"`
+	Xmlns   string       `xml:"xmlns,attr,omitempty"`
+	Name    string       `xml:"Name"`
+	Items   []string     `xml:"Items>PublicKey"`
+	Comment *string      `xml:"Comment"`
+	Unknown []unknownXML `xml:",any"`
+}
+
+type keyGroupXML struct {
+	XMLName          xml.Name          `xml:"KeyGroup"`
+	Xmlns            string            `xml:"xmlns,attr,omitempty"`
+	Id               string            `xml:"Id"`
+	LastModifiedTime string            `xml:"LastModifiedTime"`
+	Config           keyGroupConfigXML `xml:"KeyGroupConfig"`
+}
+
+type keyGroupListXML struct {
+	XMLName    xml.Name             `xml:"KeyGroupList"`
+	Xmlns      string               `xml:"xmlns,attr"`
+	NextMarker string               `xml:"NextMarker,omitempty"`
+	MaxItems   int                  `xml:"MaxItems"`
+	Quantity   int                  `xml:"Quantity"`
+	Items      []keyGroupSummaryXML `xml:"Items>KeyGroupSummary"`
+}
+
+type keyGroupSummaryXML struct {
+	KeyGroup keyGroupXML `xml:"KeyGroup"`
+}
+
+func publicKeyConfigOf(k *model.PublicKey) publicKeyConfigXML {
+	return publicKeyConfigXML{CallerReference: k.CallerReference, Name: k.Name, EncodedKey: k.EncodedKey, Comment: ptr(k.Comment)}
+}
+
+func publicKeyOf(v control.Versioned[model.PublicKey]) publicKeyXML {
+	return publicKeyXML{Xmlns: Namespace, Id: v.Item.ID, CreatedTime: v.Item.CreatedTime.UTC().Format(timeLayout),
+		Config: publicKeyConfigOf(&v.Item)}
+}
+
+func keyGroupConfigOf(g *model.KeyGroup) keyGroupConfigXML {
+	return keyGroupConfigXML{Name: g.Name, Items: g.Items, Comment: ptr(g.Comment)}
+}
+
+func keyGroupOf(v control.Versioned[model.KeyGroup]) keyGroupXML {
+	return keyGroupXML{Xmlns: Namespace, Id: v.Item.ID, LastModifiedTime: v.Item.LastModified.UTC().Format(timeLayout),
+		Config: keyGroupConfigOf(&v.Item)}
+}
+
+func readPublicKey(r *http.Request) (model.PublicKey, error) {
+	var c publicKeyConfigXML
+	if err := decodeXML(r, &c); err != nil {
+		return model.PublicKey{}, err
+	}
+	if err := checkUnknown(&c, "PublicKeyConfig"); err != nil {
+		return model.PublicKey{}, err
+	}
+	return model.PublicKey{CallerReference: c.CallerReference, Name: c.Name, EncodedKey: c.EncodedKey, Comment: valueOf(c.Comment)}, nil
+}
+
+func readKeyGroup(r *http.Request) (model.KeyGroup, error) {
+	var c keyGroupConfigXML
+	if err := decodeXML(r, &c); err != nil {
+		return model.KeyGroup{}, err
+	}
+	if err := checkUnknown(&c, "KeyGroupConfig"); err != nil {
+		return model.KeyGroup{}, err
+	}
+	return model.KeyGroup{Name: c.Name, Items: c.Items, Comment: valueOf(c.Comment)}, nil
+}
+
+func (s *Server) registerKeys() {
+	keys, groups := s.svc.PublicKeys(), s.svc.KeyGroups()
+	s.handle("POST", "/public-key", func(w http.ResponseWriter, r *http.Request) error {
+		k, err := readPublicKey(r)
+		if err != nil {
+			return err
+		}
+		v, err := keys.Create(r.Context(), k)
+		if err != nil {
+			return s.resourceErr(err, "PublicKeyConfig")
+		}
+		w.Header().Set("Location", s.location(r, "/public-key/"+v.Item.ID))
+		w.Header().Set("ETag", v.ETag)
+		writeXML(w, http.StatusCreated, publicKeyOf(v))
+		return nil
+	})
+	s.handle("GET", "/public-key", func(w http.ResponseWriter, r *http.Request) error {
+		all, err := keys.List(r.Context())
+		if err != nil {
+			return err
+		}
+		items, _, maxItems, next, err := resPage(all, func(v control.Versioned[model.PublicKey]) string { return v.Item.ID }, r)
+		if err != nil {
+			return err
+		}
+		out := publicKeyListXML{Xmlns: Namespace, NextMarker: next, MaxItems: maxItems, Quantity: len(items)}
+		for _, v := range items {
+			k := v.Item
+			out.Items = append(out.Items, publicKeySummaryXML{Id: k.ID, Name: k.Name,
+				CreatedTime: k.CreatedTime.UTC().Format(timeLayout), EncodedKey: k.EncodedKey, Comment: ptr(k.Comment)})
+		}
+		writeXML(w, http.StatusOK, out)
+		return nil
+	})
+	s.handle("GET", "/public-key/{Id}", func(w http.ResponseWriter, r *http.Request) error {
+		v, err := keys.Get(r.Context(), r.PathValue("Id"))
+		if err != nil {
+			return s.resourceErr(err, "")
+		}
+		w.Header().Set("ETag", v.ETag)
+		writeXML(w, http.StatusOK, publicKeyOf(v))
+		return nil
+	})
+	s.handle("GET", "/public-key/{Id}/config", func(w http.ResponseWriter, r *http.Request) error {
+		v, err := keys.Get(r.Context(), r.PathValue("Id"))
+		if err != nil {
+			return s.resourceErr(err, "")
+		}
+		x := publicKeyConfigOf(&v.Item)
+		x.Xmlns = Namespace
+		w.Header().Set("ETag", v.ETag)
+		writeXML(w, http.StatusOK, x)
+		return nil
+	})
+	s.handle("PUT", "/public-key/{Id}/config", func(w http.ResponseWriter, r *http.Request) error {
+		im, err := requireIfMatch(r)
+		if err != nil {
+			return err
+		}
+		k, err := readPublicKey(r)
+		if err != nil {
+			return err
+		}
+		v, err := keys.Update(r.Context(), r.PathValue("Id"), im, k)
+		if err != nil {
+			return s.resourceErr(err, "PublicKeyConfig")
+		}
+		w.Header().Set("ETag", v.ETag)
+		writeXML(w, http.StatusOK, publicKeyOf(v))
+		return nil
+	})
+	s.handle("DELETE", "/public-key/{Id}", func(w http.ResponseWriter, r *http.Request) error {
+		im, err := requireIfMatch(r)
+		if err != nil {
+			return err
+		}
+		if err := keys.Delete(r.Context(), r.PathValue("Id"), im); err != nil {
+			return s.resourceErr(err, "")
+		}
+		w.WriteHeader(http.StatusNoContent)
+		return nil
+	})
+
+	s.handle("POST", "/key-group", func(w http.ResponseWriter, r *http.Request) error {
+		g, err := readKeyGroup(r)
+		if err != nil {
+			return err
+		}
+		v, err := groups.Create(r.Context(), g)
+		if err != nil {
+			return s.resourceErr(err, "KeyGroupConfig")
+		}
+		w.Header().Set("Location", s.location(r, "/key-group/"+v.Item.ID))
+		w.Header().Set("ETag", v.ETag)
+		writeXML(w, http.StatusCreated, keyGroupOf(v))
+		return nil
+	})
+	s.handle("GET", "/key-group", func(w http.ResponseWriter, r *http.Request) error {
+		all, err := groups.List(r.Context())
+		if err != nil {
+			return err
+		}
+		items, _, maxItems, next, err := resPage(all, func(v control.Versioned[model.KeyGroup]) string { return v.Item.ID }, r)
+		if err != nil {
+			return err
+		}
+		out := keyGroupListXML{Xmlns: Namespace, NextMarker: next, MaxItems: maxItems, Quantity: len(items)}
+		for _, v := range items {
+			g := keyGroupOf(v)
+			g.Xmlns = ""
+			out.Items = append(out.Items, keyGroupSummaryXML{KeyGroup: g})
+		}
+		writeXML(w, http.StatusOK, out)
+		return nil
+	})
+	s.handle("GET", "/key-group/{Id}", func(w http.ResponseWriter, r *http.Request) error {
+		v, err := groups.Get(r.Context(), r.PathValue("Id"))
+		if err != nil {
+			return s.resourceErr(err, "")
+		}
+		w.Header().Set("ETag", v.ETag)
+		writeXML(w, http.StatusOK, keyGroupOf(v))
+		return nil
+	})
+	s.handle("GET", "/key-group/{Id}/config", func(w http.ResponseWriter, r *http.Request) error {
+		v, err := groups.Get(r.Context(), r.PathValue("Id"))
+		if err != nil {
+			return s.resourceErr(err, "")
+		}
+		x := keyGroupConfigOf(&v.Item)
+		x.Xmlns = Namespace
+		w.Header().Set("ETag", v.ETag)
+		writeXML(w, http.StatusOK, x)
+		return nil
+	})
+	s.handle("PUT", "/key-group/{Id}", func(w http.ResponseWriter, r *http.Request) error {
+		im, err := requireIfMatch(r)
+		if err != nil {
+			return err
+		}
+		g, err := readKeyGroup(r)
+		if err != nil {
+			return err
+		}
+		v, err := groups.Update(r.Context(), r.PathValue("Id"), im, g)
+		if err != nil {
+			return s.resourceErr(err, "KeyGroupConfig")
+		}
+		w.Header().Set("ETag", v.ETag)
+		writeXML(w, http.StatusOK, keyGroupOf(v))
+		return nil
+	})
+	s.handle("DELETE", "/key-group/{Id}", func(w http.ResponseWriter, r *http.Request) error {
+		im, err := requireIfMatch(r)
+		if err != nil {
+			return err
+		}
+		if err := groups.Delete(r.Context(), r.PathValue("Id"), im); err != nil {
+			return s.resourceErr(err, "")
+		}
+		w.WriteHeader(http.StatusNoContent)
+		return nil
+	})
+}

@@ -1,0 +1,179 @@
+package cfapi
+
+import (
+	"encoding/xml"
+	"net/http"
+
+	"github.com/pharos-cdn/pharos/internal/control"
+	"github.com/pharos-cdn/pharos/internal/model"
+)
+
+// OriginRequestPolicy operations under /origin-request-policy, shaped as
+// the cache policy ones. HeaderBehavior allViewerAndWhitelistCloudFront is
+// refused with InvalidArgument: Pharos does not generate CloudFront-*
+// headers.
+
+type originRequestPolicyConfigXML struct {
+	XMLName            xml.Name          `xml:"OriginRequestPolicyConfig"`
+	Xmlns              string            `xml:"xmlns,attr,omitempty"`
+	Comment            *string           `xml:"Comment"`
+	Name               string            `xml:"Name"`
+	HeadersConfig      *headersConfigXML `xml:"HeadersConfig"`
+	CookiesConfig      *cookiesConfigXML `xml:"CookiesConfig"`
+	QueryStringsConfig *queryConfigXML   `xml:"QueryStringsConfig"`
+	Unknown            []unknownXML      `xml:",any"`
+}
+
+type originRequestPolicyXML struct {
+	XMLName          xml.Name                     `xml:"OriginRequestPolicy"`
+	Xmlns            string                       `xml:"xmlns,attr,omitempty"`
+	Id               string                       `xml:"Id"`
+	LastModifiedTime string                       `xml:"LastModifiedTime"`
+	Config           originRequestPolicyConfigXML `xml:"OriginRequestPolicyConfig"`
+}
+
+type originRequestPolicyListXML struct {
+	XMLName    xml.Name                        `xml:"OriginRequestPolicyList"`
+	Xmlns      string                          `xml:"xmlns,attr"`
+	NextMarker string                          `xml:"NextMarker,omitempty"`
+	MaxItems   int                             `xml:"MaxItems"`
+	Quantity   int                             `xml:"Quantity"`
+	Items      []originRequestPolicySummaryXML `xml:"Items>OriginRequestPolicySummary"`
+}
+
+type originRequestPolicySummaryXML struct {
+	Type   string                 `xml:"Type"`
+	Policy originRequestPolicyXML `xml:"OriginRequestPolicy"`
+}
+
+func (c *originRequestPolicyConfigXML) toModel() (model.OriginRequestPolicy, error) {
+	if err := checkUnknown(c, "OriginRequestPolicyConfig"); err != nil {
+		return model.OriginRequestPolicy{}, err
+	}
+	const f = "OriginRequestPolicyConfig"
+	if c.HeadersConfig == nil || c.CookiesConfig == nil || c.QueryStringsConfig == nil {
+		return model.OriginRequestPolicy{}, errInvalidArgument("%s: HeadersConfig, CookiesConfig and QueryStringsConfig are required", f)
+	}
+	p := model.OriginRequestPolicy{Name: c.Name, Comment: valueOf(c.Comment)}
+	var err error
+	if p.Headers, err = c.HeadersConfig.list(f + ".HeadersConfig"); err != nil {
+		return p, err
+	}
+	if p.Cookies, err = c.CookiesConfig.list(f + ".CookiesConfig"); err != nil {
+		return p, err
+	}
+	if p.QueryStrings, err = c.QueryStringsConfig.list(f + ".QueryStringsConfig"); err != nil {
+		return p, err
+	}
+	return p, nil
+}
+
+func originRequestPolicyConfigOf(p *model.OriginRequestPolicy) originRequestPolicyConfigXML {
+	return originRequestPolicyConfigXML{Comment: ptr(p.Comment), Name: p.Name,
+		HeadersConfig:      &headersConfigXML{HeaderBehavior: p.Headers.Behavior, Headers: nameList(p.Headers.Items)},
+		CookiesConfig:      &cookiesConfigXML{CookieBehavior: p.Cookies.Behavior, Cookies: nameList(p.Cookies.Items)},
+		QueryStringsConfig: &queryConfigXML{QueryStringBehavior: p.QueryStrings.Behavior, QueryStrings: nameList(p.QueryStrings.Items)},
+	}
+}
+
+func originRequestPolicyOf(v control.Versioned[model.OriginRequestPolicy]) originRequestPolicyXML {
+	return originRequestPolicyXML{Id: v.Item.ID, LastModifiedTime: v.Item.LastModified.UTC().Format(timeLayout),
+		Config: originRequestPolicyConfigOf(&v.Item)}
+}
+
+func readOriginRequestPolicy(r *http.Request) (model.OriginRequestPolicy, error) {
+	var c originRequestPolicyConfigXML
+	if err := decodeXML(r, &c); err != nil {
+		return model.OriginRequestPolicy{}, err
+	}
+	return c.toModel()
+}
+
+func (s *Server) registerOriginRequestPolicies() {
+	ops := s.svc.OriginRequestPolicies()
+	one := func(w http.ResponseWriter, status int, v control.Versioned[model.OriginRequestPolicy]) {
+		x := originRequestPolicyOf(v)
+		x.Xmlns = Namespace
+		w.Header().Set("ETag", v.ETag)
+		writeXML(w, status, x)
+	}
+	s.handle("POST", "/origin-request-policy", func(w http.ResponseWriter, r *http.Request) error {
+		p, err := readOriginRequestPolicy(r)
+		if err != nil {
+			return err
+		}
+		v, err := ops.Create(r.Context(), p)
+		if err != nil {
+			return s.resourceErr(err, "OriginRequestPolicyConfig")
+		}
+		w.Header().Set("Location", s.location(r, "/origin-request-policy/"+v.Item.ID))
+		one(w, http.StatusCreated, v)
+		return nil
+	})
+	s.handle("GET", "/origin-request-policy", func(w http.ResponseWriter, r *http.Request) error {
+		typ := r.URL.Query().Get("Type")
+		if typ != "" && typ != "managed" && typ != "custom" {
+			return errInvalidArgument("Type %q: must be managed or custom", typ)
+		}
+		all, err := ops.List(r.Context(), typ)
+		if err != nil {
+			return err
+		}
+		items, _, maxItems, next, err := resPage(all, func(v control.Versioned[model.OriginRequestPolicy]) string { return v.Item.ID }, r)
+		if err != nil {
+			return err
+		}
+		out := originRequestPolicyListXML{Xmlns: Namespace, NextMarker: next, MaxItems: maxItems, Quantity: len(items)}
+		for _, v := range items {
+			out.Items = append(out.Items, originRequestPolicySummaryXML{Type: policyType(v.Managed), Policy: originRequestPolicyOf(v)})
+		}
+		writeXML(w, http.StatusOK, out)
+		return nil
+	})
+	s.handle("GET", "/origin-request-policy/{Id}", func(w http.ResponseWriter, r *http.Request) error {
+		v, err := ops.Get(r.Context(), r.PathValue("Id"))
+		if err != nil {
+			return s.resourceErr(err, "")
+		}
+		one(w, http.StatusOK, v)
+		return nil
+	})
+	s.handle("GET", "/origin-request-policy/{Id}/config", func(w http.ResponseWriter, r *http.Request) error {
+		v, err := ops.Get(r.Context(), r.PathValue("Id"))
+		if err != nil {
+			return s.resourceErr(err, "")
+		}
+		x := originRequestPolicyConfigOf(&v.Item)
+		x.Xmlns = Namespace
+		w.Header().Set("ETag", v.ETag)
+		writeXML(w, http.StatusOK, x)
+		return nil
+	})
+	s.handle("PUT", "/origin-request-policy/{Id}", func(w http.ResponseWriter, r *http.Request) error {
+		im, err := requireIfMatch(r)
+		if err != nil {
+			return err
+		}
+		p, err := readOriginRequestPolicy(r)
+		if err != nil {
+			return err
+		}
+		v, err := ops.Update(r.Context(), r.PathValue("Id"), im, p)
+		if err != nil {
+			return s.resourceErr(err, "OriginRequestPolicyConfig")
+		}
+		one(w, http.StatusOK, v)
+		return nil
+	})
+	s.handle("DELETE", "/origin-request-policy/{Id}", func(w http.ResponseWriter, r *http.Request) error {
+		im, err := requireIfMatch(r)
+		if err != nil {
+			return err
+		}
+		if err := ops.Delete(r.Context(), r.PathValue("Id"), im); err != nil {
+			return s.resourceErr(err, "")
+		}
+		w.WriteHeader(http.StatusNoContent)
+		return nil
+	})
+}
