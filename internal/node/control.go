@@ -67,7 +67,7 @@ func RunControl(ctx context.Context, cfg ControlConfig, out io.Writer) error {
 		}
 		return math.MaxUint64 // no live edge holds a change back
 	}
-	srv := &http.Server{Handler: api, ReadHeaderTimeout: 10 * time.Second}
+	srv := &http.Server{Handler: apiHandler(api, creds, log), ReadHeaderTimeout: 10 * time.Second}
 	go srv.Serve(apiL)
 	fmt.Fprintf(out, "Pharos control plane is up.\n  api    http://%s\n  engine %s\n  data   %s\n",
 		dialable(apiL.Addr()), b.ClientURL(), cfg.DataDir)

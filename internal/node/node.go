@@ -126,7 +126,7 @@ func Run(ctx context.Context, cfg Config, out io.Writer) error {
 				Invalidation: e.InvalidationSeq(), Sent: time.Now()}
 		})
 	}
-	api := &http.Server{Handler: handler, ReadHeaderTimeout: 10 * time.Second}
+	api := &http.Server{Handler: apiHandler(handler, creds, log), ReadHeaderTimeout: 10 * time.Second}
 	go api.Serve(apiL)
 	defer api.Close()
 
