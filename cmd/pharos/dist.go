@@ -4,6 +4,7 @@ import (
 	"context"
 	"fmt"
 	"net/http"
+	"sort"
 	"strings"
 	"text/tabwriter"
 	"time"
@@ -299,20 +300,56 @@ func newEdgesCommand() *cobra.Command {
 					Invalidation uint64    `json:"invalidation"`
 					Healthy      bool      `json:"healthy"`
 					LastSeen     time.Time `json:"lastSeen"`
+					Lat          float64   `json:"lat,omitempty"`
+					Lon          float64   `json:"lon,omitempty"`
+					Located      bool      `json:"located,omitempty"`
+					PublicAddrs  []string  `json:"publicAddrs,omitempty"`
+					Load         float64   `json:"load"`
+					Capacity     float64   `json:"capacity,omitempty"`
+					// Queries: the routers' answers naming this edge
+					// first, by client country.
+					Queries map[string]uint64 `json:"queries,omitempty"`
 				} `json:"items"`
 			}
 			if _, err := c.Do(cmd.Context(), http.MethodGet, "/v1/edges", nil, &out, ""); err != nil {
 				return err
 			}
 			return cf.print(cmd.OutOrStdout(), out.Items, func(w *tabwriter.Writer) {
-				fmt.Fprintln(w, "ID\tPOP\tHTTP\tHEALTHY\tREVISION\tLAG\tINVALIDATION\tLAST SEEN")
+				fmt.Fprintln(w, "ID\tPOP\tHTTP\tHEALTHY\tREVISION\tLAG\tINVALIDATION\tLOAD\tANSWERS\tLAST SEEN")
 				for _, e := range out.Items {
-					fmt.Fprintf(w, "%s\t%s\t%s\t%v\t%d\t%d\t%d\t%s ago\n", e.ID, e.POP, e.HTTP, e.Healthy, e.Revision,
-						e.Lag, e.Invalidation, time.Since(e.LastSeen).Round(100*time.Millisecond))
+					load := fmt.Sprintf("%.0f/s", e.Load)
+					if e.Capacity > 0 {
+						load += fmt.Sprintf(" of %.0f", e.Capacity)
+					}
+					fmt.Fprintf(w, "%s\t%s\t%s\t%v\t%d\t%d\t%d\t%s\t%s\t%s ago\n", e.ID, e.POP, e.HTTP, e.Healthy, e.Revision,
+						e.Lag, e.Invalidation, load, answersByCountry(e.Queries), time.Since(e.LastSeen).Round(100*time.Millisecond))
 				}
 			})
 		},
 	}
 	cf.register(cmd)
 	return cmd
+}
+
+// answersByCountry formats routers' answer counts as "JP:12 US:3", most
+// first; "-" when there are none.
+func answersByCountry(q map[string]uint64) string {
+	if len(q) == 0 {
+		return "-"
+	}
+	keys := make([]string, 0, len(q))
+	for k := range q {
+		keys = append(keys, k)
+	}
+	sort.Slice(keys, func(i, j int) bool {
+		if q[keys[i]] != q[keys[j]] {
+			return q[keys[i]] > q[keys[j]]
+		}
+		return keys[i] < keys[j]
+	})
+	parts := make([]string, len(keys))
+	for i, k := range keys {
+		parts[i] = fmt.Sprintf("%s:%d", k, q[k])
+	}
+	return strings.Join(parts, " ")
 }

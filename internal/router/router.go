@@ -14,14 +14,12 @@ import (
 	"github.com/miekg/dns"
 
 	"github.com/pharos-cdn/pharos/internal/model"
-	"github.com/pharos-cdn/pharos/internal/security/geo"
 )
 
-// Locator places an address: its country and, when the database has
-// them, coordinates (geo.DB does so from a MaxMind-format database). ok is
-// false when the address is not in the database at all.
+// Locator places an address (geo.DB does so from a MaxMind-format
+// database): its country, "" when unknown, and its coordinates when ok.
 type Locator interface {
-	Locate(addr netip.Addr) (p geo.Place, ok bool)
+	Location(addr netip.Addr) (lat, lon float64, country string, ok bool)
 }
 
 // Config is what a router needs.
@@ -89,11 +87,10 @@ func (r *Router) place(c Client) Client {
 		}
 	}
 	if r.geo != nil && c.Addr.IsValid() {
-		if p, ok := r.geo.Locate(c.Addr); ok {
-			c.Country = p.Country
-			if !c.Located && p.HasCoords {
-				c.Lat, c.Lon, c.Located = p.Lat, p.Lon, true
-			}
+		lat, lon, country, ok := r.geo.Location(c.Addr)
+		c.Country = country
+		if ok && !c.Located {
+			c.Lat, c.Lon, c.Located = lat, lon, true
 		}
 	}
 	return c
@@ -102,15 +99,9 @@ func (r *Router) place(c Client) Client {
 // ServeDNS serves DNS on addr over UDP and TCP until ctx ends. ready is
 // called with the bound addresses once both listen.
 func (r *Router) ListenAndServeDNS(ctx context.Context, addr string, ready func(udp, tcp net.Addr)) error {
-	pc, err := net.ListenPacket("udp", addr)
+	pc, l, err := listenBoth(addr)
 	if err != nil {
-		return fmt.Errorf("dns udp %s: %w", addr, err)
-	}
-	// TCP on the same port as UDP (":0" picks one for both).
-	l, err := net.Listen("tcp", pc.LocalAddr().String())
-	if err != nil {
-		pc.Close()
-		return fmt.Errorf("dns tcp %s: %w", addr, err)
+		return err
 	}
 	udp := &dns.Server{PacketConn: pc, Handler: r, UDPSize: ednsSize}
 	tcp := &dns.Server{Listener: l, Handler: r, ReadTimeout: 5 * time.Second, WriteTimeout: 5 * time.Second,
@@ -133,4 +124,27 @@ func (r *Router) ListenAndServeDNS(ctx context.Context, addr string, ready func(
 		return fmt.Errorf("dns: %w", err)
 	}
 	return nil
+}
+
+// listenBoth binds UDP and TCP on one port. With port 0 the kernel picks
+// the UDP port, which may be taken for TCP: then it tries another.
+func listenBoth(addr string) (net.PacketConn, net.Listener, error) {
+	_, port, err := net.SplitHostPort(addr)
+	if err != nil {
+		return nil, nil, fmt.Errorf("dns %s: %w", addr, err)
+	}
+	for attempt := 0; ; attempt++ {
+		pc, err := net.ListenPacket("udp", addr)
+		if err != nil {
+			return nil, nil, fmt.Errorf("dns udp %s: %w", addr, err)
+		}
+		l, err := net.Listen("tcp", pc.LocalAddr().String())
+		if err == nil {
+			return pc, l, nil
+		}
+		pc.Close()
+		if port != "0" || attempt == 20 {
+			return nil, nil, fmt.Errorf("dns tcp %s: %w", addr, err)
+		}
+	}
 }
