@@ -138,6 +138,9 @@ func (e *Edges) Probe(ctx context.Context) {
 
 func (e *Edges) probeAll(ctx context.Context) {
 	e.mu.Lock()
+	// Forget silent edges here too: heartbeats, which otherwise do it,
+	// may have stopped altogether (a lone edge that died).
+	e.publish()
 	targets := make(map[string]string, len(e.byID))
 	for id, s := range e.byID {
 		targets[id] = s.hb.HTTP
