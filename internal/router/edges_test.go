@@ -41,7 +41,7 @@ func TestHeartbeatAddsEdge(t *testing.T) {
 	lon, _ := edgeByID(t, e, "lon")
 	want := Edge{ID: "lon", POP: "lhr", HTTP: "127.0.0.1:8081", Lat: london[0], Lon: london[1], Located: true,
 		Addrs: []netip.Addr{netip.MustParseAddr("192.0.2.1"), netip.MustParseAddr("2001:db8::1")},
-		Load: 12, Capacity: 100, Healthy: true}
+		Load:  12, Capacity: 100, Healthy: true}
 	if !edgesEqual(lon, want) {
 		t.Errorf("edge = %+v\nwant   %+v", lon, want)
 	}
