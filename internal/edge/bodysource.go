@@ -30,11 +30,11 @@ func (s *Server) openSource(o *store.Object, src *bodySource) error {
 		src.file = f
 		return nil
 	}
-	if chunks, ok := o.Body.Chunks(src.vec[:0]); ok {
+	if chunks, ok := o.Chunks(src.vec[:0]); ok {
 		src.chunks = chunks
 		return nil
 	}
-	r, err := o.Body.NewReader()
+	r, err := o.NewReader()
 	if err != nil {
 		return err
 	}

@@ -15,7 +15,6 @@ import (
 	"unsafe"
 
 	"github.com/pharos-cdn/pharos/internal/httpcache"
-	"github.com/pharos-cdn/pharos/internal/store"
 )
 
 // The HTTP/1.1 fast path. A cache hit is most of a CDN's work, and
@@ -268,12 +267,12 @@ func (fs *fastServer) hit(fc *fastConn) bool {
 		return false
 	}
 	m := o.Meta.(*meta)
-	if m.marker || m.sliced || m.decision.NoCacheRevalidate {
+	if m.marker || m.sliced() || m.noCacheRevalidate() {
 		return false
 	}
 	now := s.now()
 	age := m.age(now)
-	state, ttl := httpcache.Freshness(m.decision, age)
+	state, ttl := httpcache.Freshness(m.decision(), age)
 	if state != httpcache.Fresh {
 		return false
 	}
@@ -286,11 +285,10 @@ func (fs *fastServer) hit(fc *fastConn) bool {
 		}
 		defer f.Close()
 		file = f
-	} else if chunks, inMemory = o.Body.Chunks(fc.vec[:0]); !inMemory {
+	} else if chunks, inMemory = o.Chunks(fc.vec[:0]); !inMemory {
 		return false // still arriving: the full path streams it
 	}
-	static := s.hitHead(m, o)
-	out := append(fc.out[:0], static...)
+	out := s.appendHitHead(fc.out[:0], m, hitBodySize(o, file, chunks))
 	out = append(out, "Age: "...)
 	out = strconv.AppendInt(out, int64(age.Seconds()), 10)
 	out = append(out, "\r\nCache-Status: pharos; hit; ttl="...)
@@ -327,16 +325,4 @@ func (fs *fastServer) hit(fc *fastConn) bool {
 		r.close = true
 	}
 	return true
-}
-
-// hitHead returns the pre-encoded status line and header fields of a hit
-// on m, built once per stored response.
-func (s *Server) hitHead(m *meta, o *store.Object) []byte {
-	if p := m.hitHead.Load(); p != nil {
-		return *p
-	}
-	size, _ := objectSize(o, m)
-	b := encodeHitHead(m, size, s.via, s.cfg.POP)
-	m.hitHead.Store(&b)
-	return b
 }

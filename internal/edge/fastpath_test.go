@@ -421,7 +421,7 @@ func waitStored(t *testing.T, s *Server, target string, onDisk bool) {
 		if o.OnDisk() {
 			return false
 		}
-		_, complete := o.Body.Chunks(nil)
+		_, complete := o.Chunks(nil)
 		return complete
 	}) {
 		t.Fatalf("%s was never stored (on disk: %v)", target, onDisk)

@@ -42,7 +42,7 @@ func (s *Server) miss(x *Exchange, stale *store.Object, sm *meta) {
 	// fetching again would be a needless origin request.
 	if o := s.store.Get(x.key); o != nil && o != stale {
 		m := o.Meta.(*meta)
-		if st, _ := httpcache.Freshness(m.decision, m.age(x.Now)); st == httpcache.Fresh && !m.marker && !m.decision.NoCacheRevalidate {
+		if st, _ := httpcache.Freshness(m.decision(), m.age(x.Now)); st == httpcache.Fresh && !m.marker && !m.noCacheRevalidate() {
 			s.store.Finish(f)
 			s.serveObject(x, o, m, resultHit, httpcache.CacheStatus{Hit: true})
 			return
@@ -59,11 +59,11 @@ func (s *Server) joinFill(x *Exchange, f *store.Fill, stale *store.Object, sm *m
 		return false
 	}
 	m := o.Meta.(*meta)
-	if m.varyFields != nil {
+	if m.vary != nil {
 		// The leader's response varies: it suits us only if our values of
 		// the Vary fields select the same variant.
-		s.setVariantKey(x, m.varyFields)
-		if string(x.key[x.primaryLen:]) != m.varyKey {
+		s.setVariantKey(x, m.vary.fields)
+		if string(x.key[x.primaryLen:]) != m.vary.key {
 			return false
 		}
 	}
@@ -72,7 +72,7 @@ func (s *Server) joinFill(x *Exchange, f *store.Fill, stale *store.Object, sm *m
 		// ours to serve only on the same terms. Without an error, the fill
 		// published the very object we found stale: it was not revalidated
 		// for us, so we must ask the origin ourselves.
-		if ferr == nil || !httpcache.UsableOnError(m.decision, m.age(x.Now)) {
+		if ferr == nil || !httpcache.UsableOnError(m.decision(), m.age(x.Now)) {
 			return false
 		}
 		s.serveObject(x, o, m, resultStaleHit, httpcache.CacheStatus{Fwd: "stale", Collapsed: true, Detail: "origin-error"})
@@ -93,7 +93,7 @@ func (s *Server) fetch(x *Exchange, stale *store.Object, sm *meta, f *store.Fill
 	}
 	var cond http.Header
 	if sm != nil {
-		cond, _ = httpcache.RevalidationHeaders(sm.header)
+		cond, _ = httpcache.RevalidationHeaders(sm.header())
 	}
 	// HEAD misses fetch with GET so that the body can be stored (nginx's
 	// proxy_cache_convert_head); the HEAD viewer still gets no body.
@@ -140,7 +140,7 @@ func (s *Server) handleOrigin(x *Exchange, stale *store.Object, sm *meta, f *sto
 	resp, err, method, reqTime, respTime := a.resp, a.err, a.method, a.reqTime, a.respTime
 	s.metrics.originFetches.Add(1)
 	if err != nil {
-		if stale != nil && httpcache.UsableOnError(sm.decision, sm.age(respTime)) {
+		if stale != nil && httpcache.UsableOnError(sm.decision(), sm.age(respTime)) {
 			publish(stale, err)
 			finish()
 			s.serveObject(x, stale, sm, resultStaleHit, httpcache.CacheStatus{Fwd: "stale", Detail: "origin-error"})
@@ -156,7 +156,7 @@ func (s *Server) handleOrigin(x *Exchange, stale *store.Object, sm *meta, f *sto
 		s.refreshed(x, stale, sm, resp, reqTime, respTime, publish, finish)
 		return
 	}
-	if stale != nil && resp.StatusCode >= 500 && httpcache.UsableOnError(sm.decision, sm.age(respTime)) {
+	if stale != nil && resp.StatusCode >= 500 && httpcache.UsableOnError(sm.decision(), sm.age(respTime)) {
 		resp.Body.Close()
 		err := fmt.Errorf("origin answered %d", resp.StatusCode)
 		publish(stale, err)
@@ -169,19 +169,21 @@ func (s *Server) handleOrigin(x *Exchange, stale *store.Object, sm *meta, f *sto
 	if stale != nil {
 		fwd = "stale"
 	}
-	m := newMeta(resp.StatusCode, storedHeader(resp.Header), reqTime, respTime)
-	m.decision = httpcache.Decide(httpcache.Request{Method: method, Header: x.R.Header}, resp.StatusCode, resp.Header, x.B.policyFor(resp.StatusCode), respTime)
-	for _, f := range m.decision.StripFields {
+	decision := httpcache.Decide(httpcache.Request{Method: method, Header: x.R.Header}, resp.StatusCode, resp.Header, x.B.policyFor(resp.StatusCode), respTime)
+	stored := storedHeader(resp.Header)
+	for _, f := range decision.StripFields {
 		// no-cache="F" / private="F": F must not be served from the cache.
-		m.header.Del(f)
+		stored.Del(f)
 	}
+	m := newMeta(resp.StatusCode, stored, reqTime, respTime)
+	m.setDecision(decision)
 	fields, star := httpcache.VaryFields(resp.Header)
-	if !m.decision.Store || star || f == nil && resp.ContentLength > s.maxStored() {
+	if !decision.Store || star || f == nil && resp.ContentLength > s.maxStored() {
 		publish(nil, nil)
 		finish()
 		defer resp.Body.Close()
 		x.status = resp.StatusCode
-		detail := m.decision.Reason
+		detail := decision.Reason
 		if star {
 			detail = httpcache.ReasonVaryStar
 		}
@@ -189,9 +191,8 @@ func (s *Server) handleOrigin(x *Exchange, stale *store.Object, sm *meta, f *sto
 		return
 	}
 	if len(fields) > 0 {
-		m.varyFields = fields
 		s.setVariantKey(x, fields)
-		m.varyKey = string(x.key[x.primaryLen:])
+		m.vary = &variance{fields: fields, key: string(x.key[x.primaryLen:])}
 	} else {
 		x.key = x.key[:x.primaryLen]
 	}
@@ -210,19 +211,21 @@ func (s *Server) handleOrigin(x *Exchange, stale *store.Object, sm *meta, f *sto
 // the merged header (RFC 9111 §4.3.4) and the viewer gets a RefreshHit.
 func (s *Server) refreshed(x *Exchange, stale *store.Object, sm *meta, resp *http.Response,
 	reqTime, respTime time.Time, publish func(*store.Object, error), finish func()) {
-	header := httpcache.MergeNotModified(sm.header, storedHeader(resp.Header))
-	nm := newMeta(sm.status, header, reqTime, respTime)
-	nm.varyFields, nm.varyKey = sm.varyFields, sm.varyKey
-	nm.decision = httpcache.Decide(httpcache.Request{Method: http.MethodGet, Header: x.R.Header}, sm.status, header, x.B.policyFor(sm.status), respTime)
+	header := httpcache.MergeNotModified(sm.header(), storedHeader(resp.Header))
+	status := int(sm.status)
+	nm := newMeta(status, header, reqTime, respTime)
+	nm.vary = sm.vary
+	d := httpcache.Decide(httpcache.Request{Method: http.MethodGet, Header: x.R.Header}, status, header, x.B.policyFor(status), respTime)
+	nm.setDecision(d)
 	no := stale.WithMeta(nm, nm.size())
-	if nm.decision.Store {
+	if d.Store {
 		s.store.Put(stale.Key(), no)
 	} else {
 		s.store.Remove(stale.Key(), stale)
 	}
 	publish(no, nil)
 	finish()
-	s.serveObject(x, no, nm, resultRefreshHit, httpcache.CacheStatus{Fwd: "stale", FwdStatus: http.StatusNotModified, Stored: nm.decision.Store})
+	s.serveObject(x, no, nm, resultRefreshHit, httpcache.CacheStatus{Fwd: "stale", FwdStatus: http.StatusNotModified, Stored: d.Store})
 }
 
 // fillBody copies the origin's body into obj while viewers read it, then
@@ -320,16 +323,17 @@ func (s *Server) fillBody(resp *http.Response, obj *store.Object, f *store.Fill,
 		}
 		return
 	}
-	if _, ok := m.header["Content-Length"]; !ok && m.status != http.StatusNoContent && m.status != http.StatusNotModified {
+	if _, ok := m.fields.get("Content-Length"); !ok && m.status != http.StatusNoContent && m.status != http.StatusNotModified {
 		// The origin sent it chunked; now that the size is known, hits carry it.
-		nm := m.withHeader(m.header.Clone())
-		nm.header["Content-Length"] = []string{strconv.FormatInt(written, 10)}
+		h := m.header()
+		h["Content-Length"] = []string{strconv.FormatInt(written, 10)}
+		nm := m.withHeader(h)
 		obj = obj.WithMeta(nm, nm.size())
 	}
 	// The variant before its marker: a lookup that finds the marker must
 	// find the variant too.
 	s.store.Put(key, obj)
-	if m.varyFields != nil {
+	if m.vary != nil {
 		s.putMarker(primary, m)
 	}
 	// An invalidation marks the fill before it removes anything, so one
@@ -343,8 +347,8 @@ func (s *Server) fillBody(resp *http.Response, obj *store.Object, f *store.Fill,
 // lookups on to the variants (in memory, and on disk so restarts keep
 // varying objects reachable).
 func (s *Server) putMarker(primary string, m *meta) {
-	marker := newMeta(0, http.Header{}, m.requestTime, m.responseTime)
-	marker.marker, marker.varyFields, marker.decision = true, slices.Clone(m.varyFields), m.decision
+	marker := newMeta(0, http.Header{}, m.requestTime(), m.responseTime())
+	marker.marker, marker.vary, marker.rule, marker.ruleFlags = true, &variance{fields: slices.Clone(m.vary.fields)}, m.rule, m.ruleFlags
 	obj := store.NewObject(marker, marker.size())
 	obj.Body.Close(nil)
 	s.store.Put(primary, obj)

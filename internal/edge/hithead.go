@@ -2,8 +2,10 @@ package edge
 
 import (
 	"net/http"
-	"slices"
+	"os"
 	"strconv"
+
+	"github.com/pharos-cdn/pharos/internal/store"
 )
 
 // fastSkip are the stored fields a hit does not repeat as stored: the edge
@@ -14,44 +16,43 @@ var fastSkip = map[string]bool{
 	"Transfer-Encoding": true,
 }
 
-// encodeHitHead pre-encodes the part of a hit's response head that is the
-// same for every hit on a stored response: the status line, the stored
-// fields (sorted, as net/http writes them), Content-Length, Via and the
-// edge's own fields. Age, Cache-Status and the request id follow per hit.
-func encodeHitHead(m *meta, size int64, via, pop string) []byte {
-	b := make([]byte, 0, 512)
+// appendHitHead appends the part of a hit's response head that is the same
+// for every hit on a stored response of size body bytes: the status line,
+// the stored fields (sorted, as net/http writes them), Content-Length, Via
+// and the edge's own fields. Age, Cache-Status and the request id follow
+// per hit. It writes from the stored field block (fieldblock.go), which is
+// laid out for this, so it neither allocates nor keeps a copy per object.
+func (s *Server) appendHitHead(b []byte, m *meta, size int64) []byte {
 	b = append(b, "HTTP/1.1 "...)
 	b = strconv.AppendInt(b, int64(m.status), 10)
 	b = append(b, ' ')
-	b = append(b, http.StatusText(m.status)...)
+	b = append(b, http.StatusText(int(m.status))...)
 	b = append(b, "\r\n"...)
-	keys := make([]string, 0, len(m.header))
-	for k := range m.header {
-		if !fastSkip[k] {
-			keys = append(keys, k)
-		}
-	}
-	slices.Sort(keys)
-	for _, k := range keys {
-		if k == "Accept-Ranges" && m.status == http.StatusOK {
-			continue // a 200 gets the edge's own below, as on the full path
-		}
-		for _, v := range m.header[k] {
-			b = appendField(b, k, v)
-		}
-	}
+	b = append(b, m.fields.lines[:m.fields.hitEnd]...)
 	if m.status != http.StatusNoContent && m.status != http.StatusNotModified {
-		b = appendField(b, "Content-Length", strconv.FormatInt(size, 10))
+		b = append(b, "Content-Length: "...)
+		b = strconv.AppendInt(b, size, 10)
+		b = append(b, "\r\n"...)
 	}
 	if m.status == http.StatusOK {
-		b = appendField(b, "Accept-Ranges", "bytes")
+		b = append(b, "Accept-Ranges: bytes\r\n"...)
 	}
-	for _, v := range m.header["Via"] {
-		b = appendField(b, "Via", v)
+	b = append(b, m.fields.lines[m.fields.viaStart:]...)
+	b = appendField(b, "Via", s.via)
+	b = append(b, "X-Cache: Hit from pharos\r\n"...)
+	return appendField(b, "X-Pharos-Pop", s.cfg.POP)
+}
+
+// hitBodySize is the length of a hit's body: the file's, or the chunks'.
+func hitBodySize(o *store.Object, file *os.File, chunks [][]byte) int64 {
+	if file != nil {
+		return o.BodyLen()
 	}
-	b = appendField(b, "Via", via)
-	b = appendField(b, "X-Cache", "Hit from pharos")
-	return appendField(b, "X-Pharos-Pop", pop)
+	var n int64
+	for _, c := range chunks {
+		n += int64(len(c))
+	}
+	return n
 }
 
 func appendField(b []byte, name, value string) []byte {

@@ -1,6 +1,7 @@
 package edge
 
 import (
+	"slices"
 	"strings"
 
 	"github.com/pharos-cdn/pharos/internal/store"
@@ -65,18 +66,17 @@ func hasTag(m *meta, tags []string) bool {
 	if len(tags) == 0 {
 		return false
 	}
+	found := false
 	for _, field := range [...]string{"Surrogate-Key", "Cache-Tag"} {
-		for _, v := range m.header[field] {
+		m.fields.values(field, func(v string) {
 			for _, t := range strings.FieldsFunc(v, func(r rune) bool { return r == ' ' || r == ',' || r == '\t' }) {
-				for _, want := range tags {
-					if t == want {
-						return true
-					}
+				if slices.Contains(tags, t) {
+					found = true
 				}
 			}
-		}
+		})
 	}
-	return false
+	return found
 }
 
 // pathMatches applies one invalidation path to an object's path.

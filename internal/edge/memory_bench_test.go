@@ -47,7 +47,12 @@ func BenchmarkMemoryPerObject(b *testing.B) {
 		b.ReportMetric(perObject, "heapB/object")
 		b.ReportMetric(perObject-size, "overheadB/object")
 	}
+	// Kept reachable so that -memprofile, written after the benchmark,
+	// shows what the cached objects hold.
+	memBenchServer = s
 }
+
+var memBenchServer *Server
 
 func waitForObjects(s *Server, n int64) {
 	for i := 0; i < 1000 && s.store.Len() < n; i++ {

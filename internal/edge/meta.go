@@ -4,36 +4,83 @@ import (
 	"net/http"
 	"sync/atomic"
 	"time"
+	"unsafe"
 
 	"github.com/pharos-cdn/pharos/internal/httpcache"
+	"github.com/pharos-cdn/pharos/internal/store"
 )
 
 // meta is what the edge keeps with a stored response besides its body.
-// It is immutable once stored: a revalidation makes a new one.
+// It is immutable once stored: a revalidation makes a new one. It is kept
+// small (96 bytes) because every cached object has one: its header is an
+// encoded field block (fieldblock.go), which the memory tier moves into the
+// object's single allocation with the key and the body once the object is
+// complete (store.Freezer below); times are nanoseconds; what only Vary
+// variants and slice markers need hangs off pointers that are nil otherwise.
 type meta struct {
-	status       int
-	header       http.Header // as sent to viewers, before the edge's own fields
-	requestTime  time.Time   // when the origin request was sent (RFC 9111 §4.2.3)
-	responseTime time.Time   // when its response arrived
-	decision     httpcache.Decision
-	varyFields   []string // the response's Vary, normalised; nil without one
-	varyKey      string   // the secondary key this variant answers
-	marker       bool     // a Vary marker: no response, only varyFields
-	// A slice marker stands for an object cached in slices (slice.go).
-	sliced     bool
-	sliceSize  int64
-	totalSize  int64
-	generation string // names this set of slices; a new set gets a new one
+	fields fieldBlock // as sent to viewers, before the edge's own fields
+	// requestAt and responseAt are when the origin request was sent and
+	// its response arrived (RFC 9111 §4.2.3), as clockBase offsets.
+	requestAt, responseAt int64
 	// initialAge is RFC 9111 §4.2.3's corrected_initial_age, computed once
 	// when the response arrives so that a hit does not parse Date and Age.
 	initialAge time.Duration
-	// hitHead caches the pre-encoded head of a fast-path hit (hithead.go).
-	hitHead atomic.Pointer[[]byte]
+	rule       cacheRule
+	vary       *variance // set for a Vary marker and the variants it leads to
+	slices     *sliceSet // set for a slice marker (slice.go)
+	status     int16
+	ruleFlags  uint8 // the rest of the decision: rule* below
+	marker     bool  // a Vary marker: no response, only its Vary fields
 	// softPurged marks a response a soft purge made stale.
 	softPurged atomic.Bool
 }
 
-// newMeta describes a response that arrived at responseTime.
+// variance is a varying response's Vary fields (normalised) and the
+// secondary key its variant answers.
+type variance struct {
+	fields []string
+	key    string
+}
+
+// sliceSet describes an object cached in slices.
+type sliceSet struct {
+	sliceSize, totalSize int64
+	generation           string // names this set of slices; a new set gets a new one
+}
+
+// cacheRule and ruleFlags are the part of an httpcache.Decision a stored
+// response needs.
+type cacheRule struct{ ttl, swr, sie time.Duration }
+
+const (
+	ruleStore uint8 = 1 << iota
+	ruleMustRevalidate
+	ruleNoCacheRevalidate
+	ruleHasSIE
+)
+
+// clockBase anchors stored times: an offset from it turns back into a
+// time.Time that keeps the monotonic reading when the original had one.
+var clockBase = time.Now()
+
+func toClock(t time.Time) int64 {
+	if t.IsZero() {
+		return minClock
+	}
+	return int64(t.Sub(clockBase))
+}
+
+func fromClock(n int64) time.Time {
+	if n == minClock {
+		return time.Time{}
+	}
+	return clockBase.Add(time.Duration(n))
+}
+
+const minClock = -1 << 63
+
+// newMeta describes a response that arrived at responseTime with header
+// (which it encodes; later changes to header do not reach it).
 func newMeta(status int, header http.Header, requestTime, responseTime time.Time) *meta {
 	if _, ok := header["Date"]; !ok && status != 0 {
 		// RFC 9110 §6.6.1: a cache that receives a response without Date
@@ -41,45 +88,115 @@ func newMeta(status int, header http.Header, requestTime, responseTime time.Time
 		header["Date"] = []string{responseTime.UTC().Format(http.TimeFormat)}
 	}
 	return &meta{
-		status: status, header: header, requestTime: requestTime, responseTime: responseTime,
+		status: int16(status), fields: encodeFields(status, header),
+		requestAt: toClock(requestTime), responseAt: toClock(responseTime),
 		initialAge: httpcache.CurrentAge(header, requestTime, responseTime, responseTime),
 	}
 }
 
-// withHeader returns a copy of m with another header (and no cached
-// pre-encoded head, which depends on the header).
-func (m *meta) withHeader(h http.Header) *meta {
-	return &meta{
-		status: m.status, header: h, requestTime: m.requestTime, responseTime: m.responseTime,
-		decision: m.decision, varyFields: m.varyFields, varyKey: m.varyKey, marker: m.marker,
-		sliced: m.sliced, sliceSize: m.sliceSize, totalSize: m.totalSize, generation: m.generation,
-		initialAge: m.initialAge,
+func (m *meta) requestTime() time.Time  { return fromClock(m.requestAt) }
+func (m *meta) responseTime() time.Time { return fromClock(m.responseAt) }
+
+// decision is the stored response's caching decision.
+func (m *meta) decision() httpcache.Decision {
+	r, f := m.rule, m.ruleFlags
+	return httpcache.Decision{
+		Store: f&ruleStore != 0, TTL: r.ttl, SWR: r.swr, SIE: r.sie,
+		MustRevalidate: f&ruleMustRevalidate != 0, NoCacheRevalidate: f&ruleNoCacheRevalidate != 0,
+		HasSIE: f&ruleHasSIE != 0,
 	}
 }
+
+// setDecision keeps what a stored response needs of d (not its reason
+// for not storing, nor the fields it stripped, which are gone already).
+func (m *meta) setDecision(d httpcache.Decision) {
+	m.rule, m.ruleFlags = cacheRule{ttl: d.TTL, swr: d.SWR, sie: d.SIE}, 0
+	for _, f := range [...]struct {
+		on   bool
+		flag uint8
+	}{{d.Store, ruleStore}, {d.MustRevalidate, ruleMustRevalidate}, {d.NoCacheRevalidate, ruleNoCacheRevalidate}, {d.HasSIE, ruleHasSIE}} {
+		if f.on {
+			m.ruleFlags |= f.flag
+		}
+	}
+}
+
+func (m *meta) noCacheRevalidate() bool { return m.ruleFlags&ruleNoCacheRevalidate != 0 }
+
+// varyFields is the response's Vary, normalised; nil without one.
+func (m *meta) varyFields() []string {
+	if m.vary == nil {
+		return nil
+	}
+	return m.vary.fields
+}
+
+// varyKey is the secondary key this variant answers.
+func (m *meta) varyKey() string {
+	if m.vary == nil {
+		return ""
+	}
+	return m.vary.key
+}
+
+func (m *meta) sliced() bool { return m.slices != nil }
+
+// withFields returns a copy of m with another field block.
+func (m *meta) withFields(fb fieldBlock) *meta {
+	n := &meta{
+		status: m.status, fields: fb, requestAt: m.requestAt, responseAt: m.responseAt,
+		initialAge: m.initialAge, rule: m.rule, ruleFlags: m.ruleFlags, vary: m.vary, slices: m.slices, marker: m.marker,
+	}
+	n.softPurged.Store(m.softPurged.Load())
+	return n
+}
+
+// withHeader returns a copy of m with another header.
+func (m *meta) withHeader(h http.Header) *meta { return m.withFields(encodeFields(int(m.status), h)) }
+
+// header decodes the stored header into a map of its own.
+func (m *meta) header() http.Header { return m.fields.header() }
 
 // age is the response's current_age: its initial age plus the time it has
 // been resident in the cache.
 func (m *meta) age(now time.Time) time.Duration {
-	age := m.initialAge + max(now.Sub(m.responseTime), 0)
-	if m.softPurged.Load() && age <= m.decision.TTL {
+	age := m.initialAge + max(now.Sub(m.responseTime()), 0)
+	if m.softPurged.Load() && age <= m.rule.ttl {
 		// A soft purge ages the response just past its freshness: the
 		// next request revalidates it, while its stale-while-revalidate
 		// and stale-if-error windows still apply.
-		age = m.decision.TTL + time.Second
+		age = m.rule.ttl + time.Second
 	}
 	return age
 }
 
-// size estimates the bytes m holds, for the store's accounting.
-func (m *meta) size() int {
-	n := 256
-	for k, vs := range m.header {
-		n += len(k) + 16
-		for _, v := range vs {
-			n += len(v) + 16
+// fixedSize is what a meta holds besides its field block.
+func (m *meta) fixedSize() int {
+	n := int(unsafe.Sizeof(meta{}))
+	if m.vary != nil {
+		n += int(unsafe.Sizeof(variance{})) + len(m.vary.key) + 16
+		for _, f := range m.vary.fields {
+			n += len(f) + 16
 		}
 	}
-	return n + len(m.varyKey)
+	if m.slices != nil {
+		n += int(unsafe.Sizeof(sliceSet{})) + len(m.slices.generation) + 16
+	}
+	return n
+}
+
+// size estimates the bytes m holds, for the store's accounting.
+func (m *meta) size() int { return m.fixedSize() + len(m.fields.lines) }
+
+// FrozenBytes and Frozen let the memory tier keep the field block in the
+// frozen object's own allocation (store.Freezer).
+func (m *meta) FrozenBytes() string { return m.fields.lines }
+
+func (m *meta) Frozen(b string) (any, int) {
+	fb := m.fields
+	fb.lines = b
+	n := m.withFields(fb)
+	return n, n.fixedSize()
 }
 
 // storedHeader returns the header to keep from an origin response: no
@@ -97,6 +214,8 @@ func storedHeader(h http.Header) http.Header {
 // request that carries Authorization (RFC 9111 §3.5): only when it said
 // public, s-maxage or must-revalidate.
 func (m *meta) sharableWithAuthorization() bool {
-	d, _ := httpcache.EffectiveDirectives(m.header)
+	d, _ := httpcache.EffectiveDirectives(m.header())
 	return d.Public || d.HasSMaxAge || d.MustRevalidate
 }
+
+var _ store.Freezer = (*meta)(nil)

@@ -38,12 +38,15 @@ func (metaCodec) EncodeMeta(m any) ([]byte, error) {
 	if !ok {
 		return nil, fmt.Errorf("edge: cannot encode %T", m)
 	}
-	return json.Marshal(metaDoc{
-		V: metaVersion, Status: mm.status, Header: mm.header, RequestTime: mm.requestTime,
-		ResponseTime: mm.responseTime, InitialAge: mm.initialAge, Decision: mm.decision,
-		VaryFields: mm.varyFields, VaryKey: mm.varyKey, Marker: mm.marker,
-		Sliced: mm.sliced, SliceSize: mm.sliceSize, TotalSize: mm.totalSize, Generation: mm.generation,
-	})
+	d := metaDoc{
+		V: metaVersion, Status: int(mm.status), Header: mm.header(), RequestTime: mm.requestTime(),
+		ResponseTime: mm.responseTime(), InitialAge: mm.initialAge, Decision: mm.decision(),
+		VaryFields: mm.varyFields(), VaryKey: mm.varyKey(), Marker: mm.marker,
+	}
+	if ss := mm.slices; ss != nil {
+		d.Sliced, d.SliceSize, d.TotalSize, d.Generation = true, ss.sliceSize, ss.totalSize, ss.generation
+	}
+	return json.Marshal(d)
 }
 
 func (metaCodec) DecodeMeta(b []byte) (any, int, error) {
@@ -57,8 +60,15 @@ func (metaCodec) DecodeMeta(b []byte) (any, int, error) {
 	if d.Header == nil {
 		d.Header = http.Header{}
 	}
-	m := &meta{status: d.Status, header: d.Header, requestTime: d.RequestTime, responseTime: d.ResponseTime,
-		initialAge: d.InitialAge, decision: d.Decision, varyFields: d.VaryFields, varyKey: d.VaryKey, marker: d.Marker,
-		sliced: d.Sliced, sliceSize: d.SliceSize, totalSize: d.TotalSize, generation: d.Generation}
+	m := &meta{status: int16(d.Status), fields: encodeFields(d.Status, d.Header),
+		requestAt: toClock(d.RequestTime), responseAt: toClock(d.ResponseTime),
+		initialAge: d.InitialAge, marker: d.Marker}
+	m.setDecision(d.Decision)
+	if d.VaryFields != nil || d.VaryKey != "" {
+		m.vary = &variance{fields: d.VaryFields, key: d.VaryKey}
+	}
+	if d.Sliced {
+		m.slices = &sliceSet{sliceSize: d.SliceSize, totalSize: d.TotalSize, generation: d.Generation}
+	}
 	return m, m.size(), nil
 }

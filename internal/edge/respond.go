@@ -53,24 +53,22 @@ func (s *Server) serveObject(x *Exchange, o *store.Object, m *meta, res result, 
 	defer src.close()
 	s.metrics.count(res)
 	h := x.W.Header()
-	for k, v := range m.header {
-		h[k] = v // shared, never modified: only whole values are assigned below
-	}
-	if _, ok := m.header["Content-Type"]; !ok {
+	m.fields.copyTo(h) // shared, never modified: only whole values are assigned below
+	if _, ok := m.fields.get("Content-Type"); !ok {
 		h["Content-Type"] = nil // pass the origin's absence on: no sniffing
 	}
-	s.edgeHeaders(x, h, m.header["Via"], res)
+	s.edgeHeaders(x, h, h["Via"], res)
 	if res != resultMiss {
 		age := m.age(x.Now)
 		h["Age"] = []string{strconv.FormatInt(int64(age.Seconds()), 10)}
-		_, cs.TTL = httpcache.Freshness(m.decision, age)
+		_, cs.TTL = httpcache.Freshness(m.decision(), age)
 		cs.HasTTL = true
 	}
 	h["Cache-Status"] = []string{string(httpcache.AppendCacheStatus(nil, cs))}
 	if s.answerConditional(x, h, m) {
 		return
 	}
-	x.status = m.status
+	x.status = int(m.status)
 	noBody := m.status == http.StatusNoContent || m.status == http.StatusNotModified
 	size, known := objectSize(o, m)
 	if known && !noBody {
@@ -81,7 +79,7 @@ func (s *Server) serveObject(x *Exchange, o *store.Object, m *meta, res result, 
 	off, n := int64(0), int64(-1)
 	if known && m.status == http.StatusOK {
 		var ok bool
-		if off, n, ok = s.answerRange(x, h, m.header, size); !ok {
+		if off, n, ok = s.answerRange(x, h, m, size); !ok {
 			return
 		}
 	}
@@ -100,20 +98,21 @@ func (s *Server) serveObject(x *Exchange, o *store.Object, m *meta, res result, 
 // header (RFC 9110 §13.2.2; only for stored 2xx, §13.2.1). It reports
 // whether it answered.
 func (s *Server) answerConditional(x *Exchange, h http.Header, m *meta) bool {
-	if m.status < 200 || m.status > 299 {
+	if m.status < 200 || m.status > 299 || !isConditional(x.R.Header) {
 		return false
 	}
-	switch httpcache.EvaluateConditional(x.R.Method, x.R.Header, m.header) {
+	stored := m.header()
+	switch httpcache.EvaluateConditional(x.R.Method, x.R.Header, stored) {
 	case http.StatusNotModified:
-		nm := httpcache.NotModifiedHeader(m.header)
-		for k := range m.header {
+		nm := httpcache.NotModifiedHeader(stored)
+		for k := range stored {
 			if _, keep := nm[k]; !keep {
 				delete(h, k)
 			}
 		}
 		x.status = http.StatusNotModified
 	case http.StatusPreconditionFailed:
-		for k := range m.header {
+		for k := range stored {
 			delete(h, k)
 		}
 		x.status = http.StatusPreconditionFailed
@@ -124,12 +123,20 @@ func (s *Server) answerConditional(x *Exchange, h http.Header, m *meta) bool {
 	return true
 }
 
+// isConditional reports whether a request carries a precondition
+// (RFC 9110 §13.1), so that a hit without one decodes no stored header.
+func isConditional(h http.Header) bool {
+	return len(h["If-Match"]) > 0 || len(h["If-None-Match"]) > 0 ||
+		len(h["If-Modified-Since"]) > 0 || len(h["If-Unmodified-Since"]) > 0
+}
+
 // answerRange applies the viewer's Range to a 200 of size bytes: it sets
 // the headers and x.status, and returns the span to send. ok is false when
 // it has answered already (416).
-func (s *Server) answerRange(x *Exchange, h, stored http.Header, size int64) (off, n int64, ok bool) {
+func (s *Server) answerRange(x *Exchange, h http.Header, m *meta, size int64) (off, n int64, ok bool) {
 	h["Accept-Ranges"] = acceptRangesBytes
-	if _, asked := x.R.Header["Range"]; !asked || !httpcache.IfRangeMatches(x.R.Header, stored) {
+	_, asked := x.R.Header["Range"]
+	if !asked || len(x.R.Header["If-Range"]) > 0 && !httpcache.IfRangeMatches(x.R.Header, m.header()) {
 		return 0, -1, true
 	}
 	switch rr, br := httpcache.EvaluateRange(x.R.Method, x.R.Header, size); rr {
@@ -159,10 +166,10 @@ func objectSize(o *store.Object, m *meta) (int64, bool) {
 	if o.OnDisk() {
 		return o.BodyLen(), true
 	}
-	if size, done, err := o.Body.State(); done && err == nil {
+	if size, done, err := o.State(); done && err == nil {
 		return size, true
 	}
-	if v := m.header.Get("Content-Length"); v != "" {
+	if v, _ := m.fields.get("Content-Length"); v != "" {
 		if n, err := strconv.ParseInt(v, 10, 64); err == nil && n >= 0 {
 			return n, true
 		}

@@ -29,10 +29,10 @@ func wantsSlices(x *Exchange) bool {
 }
 
 func sliceKey(x *Exchange, m *meta, i int64) []byte {
-	k := make([]byte, 0, x.primaryLen+len(m.generation)+24)
+	k := make([]byte, 0, x.primaryLen+len(m.slices.generation)+24)
 	k = append(k, x.key[:x.primaryLen]...)
 	k = append(k, 0x02)
-	k = append(k, m.generation...)
+	k = append(k, m.slices.generation...)
 	k = append(k, ':')
 	return strconv.AppendInt(k, i, 10)
 }
@@ -60,7 +60,7 @@ func (s *Server) sliceMiss(x *Exchange) {
 		// Another viewer is setting the object up: wait, then look again.
 		f.Wait(x.R.Context())
 		if o, m := s.lookup(x); o != nil {
-			if m.sliced {
+			if m.sliced() {
 				s.serveSlices(x, m, resultHit)
 				return
 			}
@@ -89,12 +89,14 @@ func (s *Server) sliceMiss(x *Exchange) {
 		return
 	}
 	got, total, ok := httpcache.ParseContentRange(resp.Header.Get("Content-Range"))
-	m := newMeta(http.StatusOK, storedHeader(resp.Header), a.reqTime, a.respTime)
-	delete(m.header, "Content-Range")
-	delete(m.header, "Content-Length")
-	m.decision = httpcache.Decide(httpcache.Request{Method: http.MethodGet, Header: x.R.Header}, http.StatusOK, resp.Header, x.B.policyFor(http.StatusOK), a.respTime)
+	stored := storedHeader(resp.Header)
+	delete(stored, "Content-Range")
+	delete(stored, "Content-Length")
+	m := newMeta(http.StatusOK, stored, a.reqTime, a.respTime)
+	decision := httpcache.Decide(httpcache.Request{Method: http.MethodGet, Header: x.R.Header}, http.StatusOK, resp.Header, x.B.policyFor(http.StatusOK), a.respTime)
+	m.setDecision(decision)
 	fields, star := httpcache.VaryFields(resp.Header)
-	if !ok || total < 0 || got.Start != want.Start || !m.decision.Store || star || len(fields) > 0 {
+	if !ok || total < 0 || got.Start != want.Start || !decision.Store || star || len(fields) > 0 {
 		// Not something to slice (an odd Content-Range, not storable, or
 		// varying): pass the viewer's own range through.
 		resp.Body.Close()
@@ -102,7 +104,7 @@ func (s *Server) sliceMiss(x *Exchange) {
 		s.passRange(x)
 		return
 	}
-	m.sliced, m.sliceSize, m.totalSize, m.generation = true, size, total, newGeneration()
+	m.slices = &sliceSet{sliceSize: size, totalSize: total, generation: newGeneration()}
 	s.putSliceMarker(string(x.key[:x.primaryLen]), m)
 	s.startSlice(x, m, first, resp)
 	s.store.Finish(f)
@@ -130,8 +132,8 @@ func (s *Server) putSliceMarker(primary string, m *meta) {
 func (s *Server) startSlice(x *Exchange, m *meta, i int64, resp *http.Response) {
 	key := sliceKey(x, m, i)
 	f, _ := s.store.Begin(key)
-	sm := newMeta(http.StatusPartialContent, http.Header{}, m.requestTime, m.responseTime)
-	sm.decision = m.decision
+	sm := newMeta(http.StatusPartialContent, http.Header{}, m.requestTime(), m.responseTime())
+	sm.rule, sm.ruleFlags = m.rule, m.ruleFlags
 	obj := store.NewObject(sm, sm.size())
 	s.store.Publish(f, obj, nil)
 	go s.fillBody(resp, obj, f, string(key), string(key))
@@ -152,9 +154,9 @@ func (s *Server) slice(x *Exchange, m *meta, i int64) (*store.Object, error) {
 		}
 		return nil, fmt.Errorf("edge: slice %d could not be fetched", i)
 	}
-	want := httpcache.SliceRange(i, m.sliceSize, m.totalSize)
+	want := httpcache.SliceRange(i, m.slices.sliceSize, m.slices.totalSize)
 	cond := http.Header{"Range": {"bytes=" + strconv.FormatInt(want.Start, 10) + "-" + strconv.FormatInt(want.End, 10)}}
-	if etag := m.header.Get("ETag"); etag != "" && !strings.HasPrefix(etag, "W/") {
+	if etag, _ := m.fields.get("Etag"); etag != "" && !strings.HasPrefix(etag, "W/") {
 		cond.Set("If-Match", etag) // every slice must come from the same version
 	}
 	req, err := s.originRequest(x, http.MethodGet, cond)
@@ -170,15 +172,15 @@ func (s *Server) slice(x *Exchange, m *meta, i int64) (*store.Object, error) {
 		return nil, err
 	}
 	got, total, ok := httpcache.ParseContentRange(resp.Header.Get("Content-Range"))
-	if resp.StatusCode != http.StatusPartialContent || !ok || got != want || total != m.totalSize {
+	if resp.StatusCode != http.StatusPartialContent || !ok || got != want || total != m.slices.totalSize {
 		// The object changed at the origin: this set of slices is void.
 		resp.Body.Close()
 		s.store.Finish(f)
 		s.store.Remove(string(x.key[:x.primaryLen]), nil)
 		return nil, fmt.Errorf("edge: slice %d: origin answered %d %q", i, resp.StatusCode, resp.Header.Get("Content-Range"))
 	}
-	sm := newMeta(http.StatusPartialContent, http.Header{}, m.requestTime, m.responseTime)
-	sm.decision = m.decision
+	sm := newMeta(http.StatusPartialContent, http.Header{}, m.requestTime(), m.responseTime())
+	sm.rule, sm.ruleFlags = m.rule, m.ruleFlags
 	obj := store.NewObject(sm, sm.size())
 	s.store.Publish(f, obj, nil)
 	go s.fillBody(resp, obj, f, string(key), string(key))
@@ -193,25 +195,23 @@ func (s *Server) serveSlices(x *Exchange, m *meta, res result) {
 		return
 	}
 	h := x.W.Header()
-	for k, v := range m.header {
-		h[k] = v
-	}
-	s.edgeHeaders(x, h, m.header["Via"], res)
+	m.fields.copyTo(h)
+	s.edgeHeaders(x, h, h["Via"], res)
 	cs := httpcache.CacheStatus{Hit: res != resultMiss, Fwd: "uri-miss", FwdStatus: http.StatusPartialContent, Stored: true, Detail: "slice"}
 	if res != resultMiss {
 		age := m.age(x.Now)
 		h["Age"] = []string{strconv.FormatInt(int64(age.Seconds()), 10)}
 		cs = httpcache.CacheStatus{Hit: true, HasTTL: true, Detail: "slice"}
-		_, cs.TTL = httpcache.Freshness(m.decision, age)
+		_, cs.TTL = httpcache.Freshness(m.decision(), age)
 	}
 	h["Cache-Status"] = []string{string(httpcache.AppendCacheStatus(nil, cs))}
 	if s.answerConditional(x, h, m) {
 		return
 	}
-	size := m.totalSize
+	size := m.slices.totalSize
 	x.status = http.StatusOK
 	h["Content-Length"] = []string{strconv.FormatInt(size, 10)}
-	off, n, ok := s.answerRange(x, h, m.header, size)
+	off, n, ok := s.answerRange(x, h, m, size)
 	if !ok {
 		return
 	}
@@ -222,14 +222,14 @@ func (s *Server) serveSlices(x *Exchange, m *meta, res result) {
 	if x.R.Method == http.MethodHead || n == 0 {
 		return
 	}
-	first, last := httpcache.SlicesFor(httpcache.ByteRange{Start: off, End: off + n - 1}, m.sliceSize)
+	first, last := httpcache.SlicesFor(httpcache.ByteRange{Start: off, End: off + n - 1}, m.slices.sliceSize)
 	for i := first; i <= last; i++ {
 		o, err := s.slice(x, m, i)
 		if err != nil {
 			s.log.Warn("slice fetch failed", "request", x.ReqID, "slice", i, "err", err)
 			panic(http.ErrAbortHandler) // headers are out: break the response
 		}
-		sr := httpcache.SliceRange(i, m.sliceSize, size)
+		sr := httpcache.SliceRange(i, m.slices.sliceSize, size)
 		from := max(off, sr.Start)
 		to := min(off+n-1, sr.End)
 		var src bodySource

@@ -27,8 +27,8 @@ func cacheStage(s *Server, b *Behavior) Stage {
 				s.fetch(x, nil, nil, nil)
 				return
 			}
-			if o != nil && m.sliced {
-				if state, _ := httpcache.Freshness(m.decision, m.age(x.Now)); state == httpcache.Fresh && !m.decision.NoCacheRevalidate {
+			if o != nil && m.sliced() {
+				if state, _ := httpcache.Freshness(m.decision(), m.age(x.Now)); state == httpcache.Fresh && !m.noCacheRevalidate() {
 					s.serveSlices(x, m, resultHit)
 					return
 				}
@@ -45,11 +45,11 @@ func cacheStage(s *Server, b *Behavior) Stage {
 				s.miss(x, nil, nil)
 				return
 			}
-			state, _ := httpcache.Freshness(m.decision, m.age(x.Now))
+			state, _ := httpcache.Freshness(m.decision(), m.age(x.Now))
 			switch {
-			case state == httpcache.Fresh && !m.decision.NoCacheRevalidate:
+			case state == httpcache.Fresh && !m.noCacheRevalidate():
 				s.serveObject(x, o, m, resultHit, httpcache.CacheStatus{Hit: true})
-			case state == httpcache.StaleRevalidateAsync && !m.decision.NoCacheRevalidate:
+			case state == httpcache.StaleRevalidateAsync && !m.noCacheRevalidate():
 				s.serveObject(x, o, m, resultStaleHit, httpcache.CacheStatus{Hit: true, Detail: "stale-while-revalidate"})
 				s.refreshInBackground(x)
 			default:
@@ -82,7 +82,7 @@ func (s *Server) lookup(x *Exchange) (*store.Object, *meta) {
 	if !m.marker {
 		return o, m
 	}
-	s.setVariantKey(x, m.varyFields)
+	s.setVariantKey(x, m.vary.fields)
 	if o = s.store.Get(x.key); o == nil {
 		return nil, nil
 	}

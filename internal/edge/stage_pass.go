@@ -47,7 +47,7 @@ func (s *Server) invalidateURI(x *Exchange, host, path, query string) {
 	key := httpcache.AppendKey(nil, host, path, query, x.R.Header, &x.B.keyPolicy)
 	if o := s.store.Get(key); o != nil {
 		if m := o.Meta.(*meta); m.marker {
-			vk := httpcache.AppendVaryKey(append(key, 0x01), m.varyFields, x.R.Header)
+			vk := httpcache.AppendVaryKey(append(key, 0x01), m.varyFields(), x.R.Header)
 			s.store.Remove(string(vk), nil)
 		}
 	}

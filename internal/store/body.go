@@ -27,6 +27,7 @@ type Body struct {
 	head     *chunk // nil once detached
 	tail     *chunk
 	size     int64
+	chunks   int64 // appended so far, for size accounting
 	done     bool
 	detached bool
 	err      error
@@ -81,6 +82,7 @@ func (b *Body) appendOwned(p []byte) {
 	b.tail.next.Store(c)
 	b.tail = c
 	b.size += int64(len(p))
+	b.chunks++
 	b.signalLocked()
 	b.mu.Unlock()
 }
@@ -152,12 +154,18 @@ func (b *Body) Size() int64 {
 	return b.size
 }
 
-// keepable reports the size written so far, and false once the body is
-// detached: its start is gone, so it cannot be stored for later readers.
-func (b *Body) keepable() (int64, bool) {
+// attached reports whether the body still holds its start (not detached).
+func (b *Body) attached() bool {
 	b.mu.Lock()
 	defer b.mu.Unlock()
-	return b.size, !b.detached
+	return !b.detached
+}
+
+// heldBytes is what the body holds in memory: its bytes and its chunks.
+func (b *Body) heldBytes() int64 {
+	b.mu.Lock()
+	defer b.mu.Unlock()
+	return b.size + b.chunks*chunkOverhead
 }
 
 // State reports the size written so far, whether writing is finished, and
@@ -258,6 +266,9 @@ func (r *Reader) Close() {
 		r.cur = nil
 		r.b.mu.Lock()
 		delete(r.b.open, r)
+		if len(r.b.open) == 0 {
+			r.b.open = nil // a stored body should not keep an empty map
+		}
 		r.b.mu.Unlock()
 		r.b.readers.Add(-1)
 		if r.b.isDetached.Load() {

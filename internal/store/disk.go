@@ -229,12 +229,10 @@ func (d *Disk) Open(o *Object) (*os.File, error) {
 	return f, nil
 }
 
-// BodyLen is the length of a disk object's body.
+// BodyLen is the length of the object's body (so far, while it grows).
 func (o *Object) BodyLen() int64 {
-	if o.file != nil {
-		return o.file.bodyLen
-	}
-	return o.Body.Size()
+	size, _, _ := o.State()
+	return size
 }
 
 // OnDisk reports whether o's body is in a cache file (read it with Open).

@@ -121,12 +121,26 @@ func (m *Memory) Finish(f *Fill) {
 }
 
 // Put stores obj under key, replacing what was there, and evicts to stay
-// within bounds. It reports false when obj is too large to keep (or its body
-// was detached for growing so).
+// within bounds. An object whose body is complete and whose metadata is a
+// Freezer is stored in its frozen form, a compact copy (frozen.go): Get
+// returns the copy, while holders of obj carry on with it. Put reports false
+// when obj is too large to keep (or its body was detached for growing so).
 func (m *Memory) Put(key string, obj *Object) bool {
-	size, keepable := obj.Body.keepable()
-	cost := size + int64(len(key)) + int64(obj.MetaSize) + objectOverhead
-	if !keepable || size > m.maxObj || cost > m.maxBytes {
+	size, done, err := obj.State()
+	if err != nil && !done || obj.Body != nil && !obj.Body.attached() || size > m.maxObj {
+		return false
+	}
+	if f := freeze(key, obj); f != nil {
+		obj = f
+	}
+	if obj.Frozen() {
+		key = obj.key // the view of its own bytes: the map keeps no other copy
+	}
+	cost := obj.cost
+	if !obj.Frozen() {
+		cost = streamCost(key, obj)
+	}
+	if cost > m.maxBytes {
 		return false
 	}
 
