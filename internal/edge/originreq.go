@@ -25,6 +25,9 @@ type forwardRules struct {
 	forwardUA    bool
 	acceptEnc    bool // key policy normalises Accept-Encoding
 	gzip, brotli bool
+	// edgeCloudFront: the request's CloudFront-* fields are the edge's
+	// own (stage_viewerheaders.go); otherwise they are a viewer's, never sent.
+	edgeCloudFront bool
 }
 
 // nameFilter matches names by a whitelist or an all-except list.
@@ -48,7 +51,7 @@ func (f nameFilter) empty() bool { return !f.except && len(f.names) == 0 }
 
 func listFilter(l model.ListConfig, fold bool) (nameFilter, bool) {
 	switch l.Behavior {
-	case "all", "allViewer":
+	case "all", "allViewer", "allViewerAndWhitelistCloudFront":
 		return nameFilter{}, true
 	case "whitelist":
 		return nameFilter{names: l.Items, fold: fold}, false
@@ -99,6 +102,7 @@ func newForwardRules(cp model.CachePolicy, orp *model.OriginRequestPolicy) forwa
 	r.forwardUA = r.allHeaders || r.headers.match("User-Agent")
 	r.gzip, r.brotli = cp.EnableAcceptEncoding.Gzip, cp.EnableAcceptEncoding.Brotli
 	r.acceptEnc = r.gzip || r.brotli
+	r.edgeCloudFront = len(viewerHeaderNames(cp, orp)) > 0
 	return r
 }
 
@@ -183,6 +187,9 @@ func (s *Server) originRequest(x *Exchange, method string, conditional http.Head
 	for name, vals := range r.Header {
 		switch name {
 		case "Cookie", "Host", "Accept-Encoding", "X-Forwarded-For", "X-Forwarded-Proto", "Via":
+			continue
+		}
+		if isCloudFrontHeader(name) && !fr.edgeCloudFront {
 			continue
 		}
 		if (fr.allHeaders || fr.headers.match(name)) && !connectionNames(r.Header, name) {

@@ -14,6 +14,7 @@ import (
 	"sync/atomic"
 	"time"
 
+	"github.com/pharos-cdn/pharos/internal/security/geo"
 	"github.com/pharos-cdn/pharos/internal/store"
 )
 
@@ -28,6 +29,14 @@ type Config struct {
 	Now       func() time.Time // injectable clock; time.Now when nil
 	// DisableFastPath serves every request through net/http.
 	DisableFastPath bool
+	// GeoIP gives viewers' countries (geo restriction, CloudFront-Viewer-*
+	// headers); nil: every country is unknown.
+	GeoIP *geo.DB
+	// TrustForwarded are the proxies whose X-Forwarded-For names the viewer.
+	TrustForwarded geo.Trusted
+	// HTTPSPort is the port viewers reach this edge on over HTTPS, for
+	// redirect-to-https (0: 443).
+	HTTPSPort int
 }
 
 // Server is an edge server.

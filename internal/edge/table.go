@@ -47,6 +47,7 @@ type Behavior struct {
 	forward   forwardRules
 	sliceSize int64
 	handler   Handler
+	src       *model.Behavior // as configured, for stages compiled from it
 	// fast says the HTTP/1.1 fast path may answer this behaviour's hits:
 	// its key needs only host, path and query, and no stage before the
 	// cache would act on a plain GET or HEAD.
@@ -183,11 +184,12 @@ func compileDist(s *Server, m *model.Distribution, pool *originPool) (*Dist, err
 			},
 			forward:   newForwardRules(cp, mb.OriginRequest),
 			sliceSize: mb.SliceSize,
+			src:       mb,
 		}
 		b.handler = buildChain(s, b)
 		kp := &b.keyPolicy
 		b.fast = len(kp.Headers) == 0 && kp.Cookies == httpcache.ListNone &&
-			!kp.AcceptEncodingGzip && !kp.AcceptEncodingBrotli
+			!kp.AcceptEncodingGzip && !kp.AcceptEncodingBrotli && !checksViewer(b)
 		d.behaviors = append(d.behaviors, b)
 	}
 	return d, nil
