@@ -289,6 +289,9 @@ func (fs *fastServer) hit(fc *fastConn) bool {
 		return false // still arriving: the full path streams it
 	}
 	out := s.appendHitHead(fc.out[:0], m, hitBodySize(o, file, chunks))
+	if b.respHeaders != nil {
+		out = b.respHeaders.rewriteHit(out) // respheaders.go
+	}
 	out = append(out, "Age: "...)
 	out = strconv.AppendInt(out, int64(age.Seconds()), 10)
 	out = append(out, "\r\nCache-Status: pharos; hit; ttl="...)

@@ -230,6 +230,9 @@ func (s *Server) edgeHeaders(x *Exchange, h http.Header, via []string, res resul
 	h["Via"] = append(via[:len(via):len(via)], s.via)
 	h["X-Pharos-Pop"] = s.popValue
 	h["X-Pharos-Request-Id"] = []string{x.ReqID}
+	if x.B != nil && x.B.respHeaders != nil {
+		x.B.respHeaders.apply(s, x, h, res) // respheaders.go
+	}
 }
 
 // edgeError answers with a short plain-text error the edge itself made.

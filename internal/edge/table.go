@@ -52,6 +52,9 @@ type Behavior struct {
 	// its key needs only host, path and query, and no stage before the
 	// cache would act on a plain GET or HEAD.
 	fast bool
+
+	// respHeaders is the response headers policy (respheaders.go), or nil.
+	respHeaders *respHeaders
 }
 
 // Lookup returns the distribution for a Host (without port, any case).
@@ -187,9 +190,11 @@ func compileDist(s *Server, m *model.Distribution, pool *originPool) (*Dist, err
 			src:       mb,
 		}
 		b.handler = buildChain(s, b)
+		b.respHeaders = compileRespHeaders(mb.ResponseHeaders)
 		kp := &b.keyPolicy
 		b.fast = len(kp.Headers) == 0 && kp.Cookies == httpcache.ListNone &&
 			!kp.AcceptEncodingGzip && !kp.AcceptEncodingBrotli && !checksViewer(b)
+		b.fast = b.fast && b.respHeaders.fastCompatible()
 		d.behaviors = append(d.behaviors, b)
 	}
 	return d, nil
