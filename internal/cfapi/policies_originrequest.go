@@ -9,9 +9,9 @@ import (
 )
 
 // OriginRequestPolicy operations under /origin-request-policy, shaped as
-// the cache policy ones. HeaderBehavior allViewerAndWhitelistCloudFront is
-// refused with InvalidArgument: Pharos does not generate CloudFront-*
-// headers.
+// the cache policy ones. Every element is supported; with
+// allViewerAndWhitelistCloudFront the listed CloudFront-* headers the edge
+// makes are sent (the others are absent).
 
 type originRequestPolicyConfigXML struct {
 	XMLName            xml.Name          `xml:"OriginRequestPolicyConfig"`

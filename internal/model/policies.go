@@ -22,7 +22,7 @@ func NewPolicyID() string {
 // Managed origin request policies under CloudFront's real IDs
 // (CLOUDFRONT.md §1.4). AllViewerAndCloudFrontHeaders-2022-06 and
 // Elemental-MediaTailor-PersonalizedManifests are left out: they forward
-// CloudFront-* headers, which Pharos does not generate.
+// CloudFront-* headers Pharos does not all generate.
 var managedOriginRequestPolicies = map[string]OriginRequestPolicy{
 	"216adef6-5c7f-47e4-b989-5492eafa07d3": {
 		ID: "216adef6-5c7f-47e4-b989-5492eafa07d3", Name: "Managed-AllViewer",
@@ -150,11 +150,33 @@ func (b *Behavior) validatePolicyRefs(v *validator, f string) {
 }
 
 func (p *OriginRequestPolicy) validateLists(v *validator, f string) {
-	// allViewerAndWhitelistCloudFront is refused: it forwards CloudFront-*
-	// headers, which Pharos does not generate.
 	checkList(v, f+".queryStrings", p.QueryStrings, "none", "whitelist", "allExcept", "all")
-	checkList(v, f+".headers", p.Headers, "none", "whitelist", "allViewer", "allExcept")
+	if p.Headers.Behavior == "allViewerAndWhitelistCloudFront" {
+		// Every viewer header plus the CloudFront-* headers the edge makes
+		// that are listed (stage_viewerheaders.go in the edge).
+		for i, n := range p.Headers.Items {
+			if !slices.ContainsFunc(EdgeCloudFrontHeaders, func(h string) bool { return strings.EqualFold(h, n) }) {
+				v.fail(fmt.Sprintf("%s.headers.items[%d]", f, i), "%q: not a CloudFront-* header the edge makes (%s)",
+					n, strings.Join(EdgeCloudFrontHeaders, ", "))
+			}
+		}
+		if len(p.Headers.Items) > 10 {
+			v.fail(f+".headers.items", "at most 10 names")
+		}
+	} else {
+		checkList(v, f+".headers", p.Headers, "none", "whitelist", "allViewer", "allExcept")
+	}
 	checkList(v, f+".cookies", p.Cookies, "none", "whitelist", "allExcept", "all")
+}
+
+// EdgeCloudFrontHeaders are the CloudFront-* request headers an edge makes
+// (internal/edge/stage_viewerheaders.go): what
+// allViewerAndWhitelistCloudFront may list.
+var EdgeCloudFrontHeaders = []string{
+	"CloudFront-Viewer-Country", "CloudFront-Viewer-Address", "CloudFront-Viewer-Latitude",
+	"CloudFront-Viewer-Longitude", "CloudFront-Forwarded-Proto", "CloudFront-Viewer-Http-Version",
+	"CloudFront-Is-Desktop-Viewer", "CloudFront-Is-Mobile-Viewer", "CloudFront-Is-Tablet-Viewer",
+	"CloudFront-Is-SmartTV-Viewer", "CloudFront-Is-Android-Viewer", "CloudFront-Is-IOS-Viewer",
 }
 
 // ValidateStored checks a cache policy as a stand-alone resource: a name,

@@ -83,7 +83,12 @@ func TestStoredPolicyValidation(t *testing.T) {
 			return p.ValidateStored()
 		}(), "cachePolicy.headers.behavior"},
 		"orp cloudfront": {func() error {
-			p := OriginRequestPolicy{Name: "x", Headers: ListConfig{Behavior: "allViewerAndWhitelistCloudFront", Items: []string{"CloudFront-Viewer-Country"}}}
+			p := OriginRequestPolicy{Name: "x", Headers: ListConfig{Behavior: "allViewerAndWhitelistCloudFront", Items: []string{"CloudFront-Viewer-Country", "X-Other"}}}
+			p.ApplyDefaults()
+			return p.ValidateStored()
+		}(), "originRequestPolicy.headers.items[1]"},
+		"orp behavior": {func() error {
+			p := OriginRequestPolicy{Name: "x", Headers: ListConfig{Behavior: "everything"}}
 			p.ApplyDefaults()
 			return p.ValidateStored()
 		}(), "originRequestPolicy.headers.behavior"},
