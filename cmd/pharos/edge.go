@@ -40,7 +40,7 @@ func newEdgeCommand() *cobra.Command {
 	f.StringVar(&cfg.ID, "id", "", "edge id, unique in the CDN, shown in Via (default: the host name)")
 	f.StringVar(&cfg.POP, "pop", "local", "point of presence name, shown in X-Pharos-Pop")
 	f.StringVar(&cfg.HTTPAddr, "http", ":8080", "HTTP listen address")
-	f.String("https", "", "HTTPS listen address (HTTPS arrives in a later release)")
+	f.StringVar(&cfg.HTTPSAddr, "https", "", "HTTPS listen address (HTTPS arrives in a later release; its port is where redirect-to-https sends viewers)")
 	f.StringVar(&cfg.DataDir, "data", "./pharos-edge", "directory for the cache and the last applied configuration")
 	f.Var(&cacheMem, "cache-mem", "memory cache size (e.g. 512MiB)")
 	f.Var(&cacheDisk, "cache-disk", "disk cache size under --data/cache (e.g. 10GiB); 0 keeps the cache in memory only")
@@ -50,8 +50,8 @@ func newEdgeCommand() *cobra.Command {
 	f.Float64Var(&cfg.Lon, "lon", 0, "longitude of this edge in degrees, for request routing")
 	f.StringVar(&publicAddr, "public-addr", "", "IPv4 and/or IPv6 address the router hands out for this edge, comma separated (default: the host of --http)")
 	f.Float64Var(&cfg.Capacity, "capacity", 0, "requests per second this edge should take at most; the router sends more elsewhere first (0: no limit)")
-	f.String("geoip", "", "MaxMind database for geo restriction (arrives in a later release)")
-	f.String("trust-forwarded", "", "CIDRs whose X-Forwarded-For is believed (arrives in a later release)")
+	f.StringVar(&cfg.GeoIP, "geoip", "", "MaxMind-format database (GeoIP2/GeoLite2, ip-location-db) giving viewers' countries for geo restriction")
+	f.StringVar(&cfg.TrustForwarded, "trust-forwarded", "", "proxies (CIDRs, comma separated) whose X-Forwarded-For names the viewer")
 	rf.register(cmd)
 	return cmd
 }

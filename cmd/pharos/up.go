@@ -48,7 +48,7 @@ func newUpCommand() *cobra.Command {
 	f.DurationVar(&cfg.Grace, "shutdown-grace", 30*time.Second, "how long in-flight responses may finish on SIGTERM")
 	f.BoolVar(&cfg.FastPath, "fast-path", true, "answer plain HTTP/1.1 cache hits on the edge's own fast path (false: everything through net/http)")
 	f.StringVar(&cfg.GeoIP, "geoip", "", "MaxMind-format database (GeoIP2/GeoLite2 City or Country) placing DNS clients and viewers")
-	f.String("trust-forwarded", "", "CIDRs whose X-Forwarded-For is believed (arrives in a later release)")
+	f.StringVar(&cfg.TrustForwarded, "trust-forwarded", "", "proxies (CIDRs, comma separated) whose X-Forwarded-For names the viewer")
 	rf.register(cmd)
 	return cmd
 }

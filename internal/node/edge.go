@@ -33,6 +33,9 @@ type EdgeConfig struct {
 	Located     bool
 	PublicAddrs []string
 	Capacity    float64
+	// Viewers: the GeoIP database, the trusted proxies (CIDRs, comma
+	// separated) and the HTTPS address redirect-to-https points at.
+	GeoIP, TrustForwarded, HTTPSAddr string
 }
 
 // RunEdge runs one edge: it serves with the configuration it last applied
@@ -52,8 +55,14 @@ func RunEdge(ctx context.Context, cfg EdgeConfig, out io.Writer) error {
 		return fmt.Errorf("--http %s: %w", cfg.HTTPAddr, err)
 	}
 	defer l.Close()
-	e := edge.New(edge.Config{ID: cfg.ID, POP: cfg.POP, CacheMem: cfg.CacheMem, Logger: cfg.Logger,
-		DisableFastPath: !cfg.FastPath})
+	ecfg := edge.Config{ID: cfg.ID, POP: cfg.POP, CacheMem: cfg.CacheMem, Logger: cfg.Logger,
+		DisableFastPath: !cfg.FastPath}
+	closeGeo, err := viewerOptions(&ecfg, cfg.GeoIP, cfg.TrustForwarded, cfg.HTTPSAddr)
+	if err != nil {
+		return err
+	}
+	defer closeGeo()
+	e := edge.New(ecfg)
 	if cfg.CacheDisk > 0 {
 		if _, err := e.EnableDisk(filepath.Join(cfg.DataDir, "cache"), cfg.CacheDisk); err != nil {
 			return fmt.Errorf("--cache-disk: %w", err)

@@ -40,6 +40,10 @@ type Config struct {
 	FastPath  bool          // answer plain HTTP/1.1 hits on the edge's own fast path
 	GeoIP     string        // MaxMind database placing clients (router) and viewers
 	Logger    *slog.Logger
+
+	// TrustForwarded lists the proxies (CIDRs) whose X-Forwarded-For names
+	// the viewer.
+	TrustForwarded string
 }
 
 // Run starts everything, prints where each part listens to out, and serves
@@ -95,8 +99,14 @@ func Run(ctx context.Context, cfg Config, out io.Writer) error {
 		quick, wantRev = &st, rev
 	}
 
-	e := edge.New(edge.Config{ID: cfg.EdgeID, POP: cfg.POP, CacheMem: cfg.CacheMem, Logger: log,
-		DisableFastPath: !cfg.FastPath})
+	ecfg := edge.Config{ID: cfg.EdgeID, POP: cfg.POP, CacheMem: cfg.CacheMem, Logger: log,
+		DisableFastPath: !cfg.FastPath}
+	closeGeo, err := viewerOptions(&ecfg, cfg.GeoIP, cfg.TrustForwarded, cfg.HTTPSAddr)
+	if err != nil {
+		return err
+	}
+	defer closeGeo()
+	e := edge.New(ecfg)
 	if cfg.CacheDisk > 0 {
 		if _, err := e.EnableDisk(filepath.Join(cfg.DataDir, "cache"), cfg.CacheDisk); err != nil {
 			return fmt.Errorf("--cache-disk: %w", err)
