@@ -28,6 +28,9 @@ type Distribution struct {
 	// HTTPVersion is CloudFront's HttpVersion: http1.1, http2, http3 or
 	// http2and3 ("" means http2).
 	HTTPVersion string `json:"httpVersion,omitempty"`
+	// ViewerCertificate chooses the HTTPS certificate and minimum TLS
+	// version (viewercert.go).
+	ViewerCertificate ViewerCertificate `json:"viewerCertificate,omitzero"`
 
 	CallerReference string    `json:"callerReference,omitempty"`
 	LastModified    time.Time `json:"lastModified"`

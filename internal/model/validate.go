@@ -71,6 +71,7 @@ func (d *Distribution) Validate() error {
 		ids[d.Origins[i].ID] = true
 	}
 	d.DefaultBehavior.validate(v, "defaultBehavior", ids)
+	d.validateTLS(v) // viewercert.go
 	for i := range d.Behaviors {
 		f := fmt.Sprintf("behaviors[%d]", i)
 		b := &d.Behaviors[i]
