@@ -115,6 +115,9 @@ func (r *Router) fail(m *dns.Msg, rcode int) *dns.Msg {
 func clientSubnet(o *dns.EDNS0_SUBNET) (*dns.EDNS0_SUBNET, netip.Addr, bool) {
 	var bits int
 	switch o.Family {
+	case 0:
+		// dig +subnet=0 sends FAMILY 0 with SOURCE PREFIX-LENGTH 0 ("do
+		// not use my address"), which BIND accepts too.
 	case 1:
 		bits = 32
 	case 2:
@@ -128,7 +131,8 @@ func clientSubnet(o *dns.EDNS0_SUBNET) (*dns.EDNS0_SUBNET, netip.Addr, bool) {
 	echo := &dns.EDNS0_SUBNET{Code: dns.EDNS0SUBNET, Family: o.Family, SourceNetmask: o.SourceNetmask,
 		SourceScope: o.SourceNetmask, Address: o.Address}
 	if o.SourceNetmask == 0 {
-		echo.Address = nil
+		// The echo keeps the query's address: miekg/dns cannot pack a
+		// family 1 or 2 option without one (it sends none of it at /0).
 		return echo, netip.Addr{}, true
 	}
 	ip, ok := netip.AddrFromSlice(o.Address)
