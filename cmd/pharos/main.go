@@ -16,7 +16,7 @@ func main() {
 		SilenceUsage:  true,
 		SilenceErrors: true,
 	}
-	root.AddCommand(newUpCommand(), newControlCommand(), newEdgeCommand(), newRouterCommand(), newDistCommand(), newEdgesCommand(), newInvalidateCommand(), newPurgeCommand(), newApplyCommand(), newVersionCommand())
+	root.AddCommand(newUpCommand(), newControlCommand(), newEdgeCommand(), newRouterCommand(), newDistCommand(), newEdgesCommand(), newInvalidateCommand(), newPurgeCommand(), newApplyCommand(), newSignCommand(), newVersionCommand())
 	if err := root.Execute(); err != nil {
 		fmt.Fprintln(os.Stderr, "pharos:", err)
 		os.Exit(1)
