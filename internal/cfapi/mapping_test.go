@@ -4,11 +4,13 @@ import (
 	"encoding/json"
 	"encoding/xml"
 	"errors"
+	"fmt"
 	"net/http/httptest"
 	"reflect"
 	"strings"
 	"testing"
 
+	"github.com/pharos-cdn/pharos/internal/control"
 	"github.com/pharos-cdn/pharos/internal/model"
 )
 
@@ -274,6 +276,39 @@ func TestQuantitiesAndUnknownElements(t *testing.T) {
 			var ae *apiError
 			if !errors.As(err, &ae) || ae.Code != c.code || !strings.Contains(ae.Message, c.mention) {
 				t.Fatalf("got %v, want %s mentioning %s", err, c.code, c.mention)
+			}
+		})
+	}
+}
+
+func TestInvalidationLimits(t *testing.T) {
+	inProgress := func(paths ...string) control.InvalidationRecord {
+		return control.InvalidationRecord{Paths: paths, Status: "InProgress"}
+	}
+	many := make([]string, 2999)
+	for i := range many {
+		many[i] = fmt.Sprintf("/p%d", i)
+	}
+	wild := []string{"/a*", "/b*", "/c*", "/d*", "/e*", "/f*", "/g*", "/h*", "/i*", "/j*", "/k*", "/l*", "/m*", "/n*"}
+	cases := []struct {
+		name     string
+		existing []control.InvalidationRecord
+		add      []string
+		refused  bool
+	}{
+		{"3000 paths", []control.InvalidationRecord{inProgress(many...)}, []string{"/x"}, false},
+		{"3001 paths", []control.InvalidationRecord{inProgress(many...)}, []string{"/x", "/y"}, true},
+		{"completed ones do not count", []control.InvalidationRecord{{Paths: many, Status: "Completed"}, {Paths: many, Status: "Completed"}}, []string{"/x", "/y"}, false},
+		{"15 wildcards", []control.InvalidationRecord{inProgress(wild...)}, []string{"/z*"}, false},
+		{"16 wildcards", []control.InvalidationRecord{inProgress(wild...)}, []string{"/y*", "/z*"}, true},
+		{"wildcards have their own budget", []control.InvalidationRecord{inProgress(many...), inProgress(wild...)}, []string{"/z*"}, false},
+	}
+	for _, c := range cases {
+		t.Run(c.name, func(t *testing.T) {
+			err := checkInProgress(c.existing, c.add)
+			var ae *apiError
+			if refused := errors.As(err, &ae) && ae.Code == "TooManyInvalidationsInProgress"; refused != c.refused {
+				t.Fatalf("got %v, want refused=%v", err, c.refused)
 			}
 		})
 	}
