@@ -4,6 +4,7 @@ import (
 	"context"
 	"errors"
 	"net/http"
+	"slices"
 	"testing"
 	"time"
 
@@ -123,6 +124,17 @@ func TestCloudFrontSDK(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
+	// With tags: they are listed for the distribution's ARN.
+	config.CallerReference, config.Aliases.Items = aws.String("sdk-tags"), []string{"sdk-tags.example.test"}
+	tagged, err := cf.CreateDistributionWithTags(ctx, &cloudfront.CreateDistributionWithTagsInput{DistributionConfigWithTags: &types.DistributionConfigWithTags{
+		DistributionConfig: config, Tags: &types.Tags{Items: []types.Tag{{Key: aws.String("team"), Value: aws.String("web")}}}}})
+	if err != nil {
+		t.Fatal(err)
+	}
+	tags, err := cf.ListTagsForResource(ctx, &cloudfront.ListTagsForResourceInput{Resource: tagged.Distribution.ARN})
+	if err != nil || len(tags.Tags.Items) != 1 || aws.ToString(tags.Tags.Items[0].Key) != "team" || aws.ToString(tags.Tags.Items[0].Value) != "web" {
+		t.Errorf("tags of a distribution created with tags: %v %+v", err, tags)
+	}
 	var listed []string
 	pages := cloudfront.NewListDistributionsPaginator(cf, &cloudfront.ListDistributionsInput{MaxItems: aws.Int32(1)})
 	for i := 0; pages.HasMorePages() && i < 5; i++ {
@@ -134,7 +146,8 @@ func TestCloudFrontSDK(t *testing.T) {
 			listed = append(listed, aws.ToString(s.Id))
 		}
 	}
-	if len(listed) != 2 || !(listed[0] == id || listed[1] == id) || !(listed[0] == aws.ToString(second.Distribution.Id) || listed[1] == aws.ToString(second.Distribution.Id)) {
+	if !slices.Contains(listed, id) || !slices.Contains(listed, aws.ToString(second.Distribution.Id)) ||
+		!slices.Contains(listed, aws.ToString(tagged.Distribution.Id)) || len(listed) != 3 {
 		t.Errorf("paginated list: %v", listed)
 	}
 
