@@ -1,0 +1,209 @@
+package store
+
+import (
+	"context"
+	"errors"
+	"io"
+	"strings"
+	"testing"
+)
+
+// fzMeta is metadata with bytes to freeze; view says it is the frozen copy.
+type fzMeta struct {
+	b    string
+	view bool
+}
+
+func (m *fzMeta) FrozenBytes() string { return m.b }
+func (m *fzMeta) Frozen(b string) (any, int) {
+	return &fzMeta{b: b, view: true}, 8
+}
+
+func fzObject(meta string, body string) *Object {
+	o := NewObject(&fzMeta{b: meta}, len(meta)+8)
+	if body != "" {
+		o.Body.Write([]byte(body))
+	}
+	o.Body.Close(nil)
+	return o
+}
+
+// readObject reads o's body through each of its access paths and checks that
+// they agree.
+func readObject(t *testing.T, o *Object) string {
+	t.Helper()
+	chunks, ok := o.Chunks(nil)
+	if !ok {
+		t.Fatal("Chunks: not complete")
+	}
+	var sb strings.Builder
+	for _, c := range chunks {
+		sb.Write(c)
+	}
+	r, err := o.NewReader()
+	if err != nil {
+		t.Fatalf("NewReader: %v", err)
+	}
+	defer r.Close()
+	var rb strings.Builder
+	for {
+		p, err := r.Next(context.Background())
+		rb.Write(p)
+		if errors.Is(err, io.EOF) {
+			break
+		}
+		if err != nil {
+			t.Fatalf("Next: %v", err)
+		}
+	}
+	size, done, err := o.State()
+	if sb.String() != rb.String() || size != int64(sb.Len()) || !done || err != nil || o.BodyLen() != size {
+		t.Fatalf("chunks %q, reader %q, State %d %v %v, BodyLen %d", sb.String(), rb.String(), size, done, err, o.BodyLen())
+	}
+	return sb.String()
+}
+
+func TestPutFreezesCompleteObjects(t *testing.T) {
+	large := strings.Repeat("x", inlineMax+1)
+	for _, tt := range []struct {
+		name, body string
+		inline     bool
+	}{
+		{"empty body", "", true},
+		{"small body", "hello", true},
+		{"body over the inline bound", large, false},
+	} {
+		t.Run(tt.name, func(t *testing.T) {
+			m := NewMemory(1<<30, 0)
+			orig := fzObject("HEAD", tt.body)
+			if !m.Put("k", orig) {
+				t.Fatal("Put refused")
+			}
+			o := m.Get([]byte("k"))
+			if o == nil || o == orig || !o.Frozen() {
+				t.Fatalf("Get = %p (frozen %v), want a frozen copy of %p", o, o != nil && o.Frozen(), orig)
+			}
+			if fm, ok := o.Meta.(*fzMeta); !ok || !fm.view || fm.b != "HEAD" || o.MetaSize != 8 {
+				t.Fatalf("frozen Meta = %#v, MetaSize %d", o.Meta, o.MetaSize)
+			}
+			if o.Key() != "k" {
+				t.Fatalf("Key = %q", o.Key())
+			}
+			if inline := o.Body == nil; inline != tt.inline {
+				t.Fatalf("body inline = %v, want %v", inline, tt.inline)
+			}
+			if got := readObject(t, o); got != tt.body {
+				t.Fatalf("frozen body %d bytes, want %d", len(got), len(tt.body))
+			}
+			if got := readObject(t, orig); got != tt.body {
+				t.Fatal("the growing form changed")
+			}
+			if m.Used() != o.cost || o.cost < int64(len("k")+len("HEAD")+len(tt.body)+8+frozenOverhead) {
+				t.Fatalf("Used %d, cost %d: less than the bytes held", m.Used(), o.cost)
+			}
+			if !m.Remove("k", o) || m.Used() != 0 || m.Len() != 0 {
+				t.Fatalf("after Remove: Used %d, Len %d", m.Used(), m.Len())
+			}
+		})
+	}
+}
+
+func TestPutKeepsOtherObjectsAsTheyAre(t *testing.T) {
+	m := NewMemory(1<<20, 0)
+	growing := NewObject(&fzMeta{b: "HEAD"}, 4)
+	growing.Body.Write([]byte("so far"))
+	truncated := NewObject(&fzMeta{b: "HEAD"}, 4)
+	truncated.Body.Write([]byte("cut"))
+	truncated.Body.Close(errors.New("origin went away"))
+	plain := object(5) // metadata that is no Freezer
+	for key, o := range map[string]*Object{"growing": growing, "truncated": truncated, "plain": plain} {
+		m.Put(key, o)
+		if got := m.Get([]byte(key)); got != o || o.Frozen() {
+			t.Errorf("%s: Get = %p, want the object itself %p unfrozen", key, got, o)
+		}
+	}
+	checkAccounting(t, m)
+}
+
+// TestFrozenObjectMovesAndRefreshes puts a stored frozen object under
+// another key (it moves) and gives it new metadata, as a 304 does (the
+// body is kept, the metadata replaced).
+func TestFrozenObjectMovesAndRefreshes(t *testing.T) {
+	m := NewMemory(1<<20, 0)
+	m.Put("a", fzObject("HEAD", "body"))
+	o := m.Get([]byte("a"))
+	m.Put("b", o)
+	if m.Get([]byte("a")) != nil || m.Len() != 1 {
+		t.Fatalf("the object did not leave key a: Len %d", m.Len())
+	}
+	moved := m.Get([]byte("b"))
+	if moved == nil || moved.Key() != "b" || readObject(t, moved) != "body" || moved.Meta.(*fzMeta).b != "HEAD" {
+		t.Fatalf("under b: %+v", moved)
+	}
+
+	refreshed := moved.WithMeta(&fzMeta{b: "NEW HEAD"}, 12)
+	if readObject(t, refreshed) != "body" {
+		t.Fatal("WithMeta lost the body")
+	}
+	m.Put("b", refreshed)
+	got := m.Get([]byte("b"))
+	if !got.Frozen() || got.Meta.(*fzMeta).b != "NEW HEAD" || readObject(t, got) != "body" || m.Len() != 1 {
+		t.Fatalf("after the refresh: meta %q, Len %d", got.Meta.(*fzMeta).b, m.Len())
+	}
+	if m.Used() != got.cost {
+		t.Fatalf("Used %d, want the refreshed object's cost %d", m.Used(), got.cost)
+	}
+}
+
+// TestReaderOfGrowingFormOutlivesFreeze follows a body from its start while
+// it is stored (and frozen) midway: the reader still gets every byte.
+func TestReaderOfGrowingFormOutlivesFreeze(t *testing.T) {
+	m := NewMemory(1<<20, 0)
+	o := NewObject(&fzMeta{b: "HEAD"}, 4)
+	r, err := o.NewReader()
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer r.Close()
+	o.Body.Write([]byte("first "))
+	o.Body.Write([]byte("second"))
+	o.Body.Close(nil)
+	m.Put("k", o)
+	var got strings.Builder
+	for {
+		p, err := r.Next(context.Background())
+		got.Write(p)
+		if err != nil {
+			break
+		}
+	}
+	if got.String() != "first second" || readObject(t, m.Get([]byte("k"))) != "first second" {
+		t.Fatalf("reader got %q", got.String())
+	}
+}
+
+// TestFrozenAccountingUnderEviction fills a small store with frozen
+// objects well past its bound: what it accounts stays within the bound and
+// adds up to what it holds.
+func TestFrozenAccountingUnderEviction(t *testing.T) {
+	m := NewMemory(64<<10, 0)
+	for i := range 2000 {
+		key := strings.Repeat("k", i%50) + string(rune('a'+i%26)) + strings.Repeat("z", i%7)
+		m.Put(key, fzObject(strings.Repeat("h", i%300), strings.Repeat("b", i%900)))
+		if i%3 == 0 {
+			m.Get([]byte(key))
+		}
+	}
+	var n, used int64
+	m.Range(func(key string, o *Object) bool {
+		n++
+		used += o.cost
+		if !o.Frozen() || o.Key() != key {
+			t.Errorf("%q: frozen %v, Key %q", key, o.Frozen(), o.Key())
+		}
+		return true
+	})
+	if n != m.Len() || used != m.Used() || m.Used() > 64<<10 || m.Stats().Evictions.Load() == 0 {
+		t.Fatalf("Len %d Used %d; the objects add up to %d, %d; evictions %d", m.Len(), m.Used(), n, used, m.Stats().Evictions.Load())
+	}
+}
