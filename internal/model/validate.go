@@ -72,6 +72,7 @@ func (d *Distribution) Validate() error {
 	}
 	d.DefaultBehavior.validate(v, "defaultBehavior", ids)
 	d.validateTLS(v) // viewercert.go
+	d.validateGeo(v) // georestriction.go
 	for i := range d.Behaviors {
 		f := fmt.Sprintf("behaviors[%d]", i)
 		b := &d.Behaviors[i]
