@@ -30,12 +30,16 @@ type publicKeyXML struct {
 }
 
 type publicKeyListXML struct {
-	XMLName    xml.Name              `xml:"PublicKeyList"`
-	Xmlns      string                `xml:"xmlns,attr"`
-	NextMarker string                `xml:"NextMarker,omitempty"`
-	MaxItems   int                   `xml:"MaxItems"`
-	Quantity   int                   `xml:"Quantity"`
-	Items      []publicKeySummaryXML `xml:"Items>PublicKeySummary"`
+	XMLName    xml.Name           `xml:"PublicKeyList"`
+	Xmlns      string             `xml:"xmlns,attr"`
+	NextMarker string             `xml:"NextMarker,omitempty"`
+	MaxItems   int                `xml:"MaxItems"`
+	Quantity   int                `xml:"Quantity"`
+	Items      *publicKeyItemsXML `xml:"Items"`
+}
+
+type publicKeyItemsXML struct {
+	Summary []publicKeySummaryXML `xml:"PublicKeySummary"`
 }
 
 type publicKeySummaryXML struct {
@@ -64,12 +68,16 @@ type keyGroupXML struct {
 }
 
 type keyGroupListXML struct {
-	XMLName    xml.Name             `xml:"KeyGroupList"`
-	Xmlns      string               `xml:"xmlns,attr"`
-	NextMarker string               `xml:"NextMarker,omitempty"`
-	MaxItems   int                  `xml:"MaxItems"`
-	Quantity   int                  `xml:"Quantity"`
-	Items      []keyGroupSummaryXML `xml:"Items>KeyGroupSummary"`
+	XMLName    xml.Name          `xml:"KeyGroupList"`
+	Xmlns      string            `xml:"xmlns,attr"`
+	NextMarker string            `xml:"NextMarker,omitempty"`
+	MaxItems   int               `xml:"MaxItems"`
+	Quantity   int               `xml:"Quantity"`
+	Items      *keyGroupItemsXML `xml:"Items"`
+}
+
+type keyGroupItemsXML struct {
+	Summary []keyGroupSummaryXML `xml:"KeyGroupSummary"`
 }
 
 type keyGroupSummaryXML struct {
@@ -142,9 +150,12 @@ func (s *Server) registerKeys() {
 			return err
 		}
 		out := publicKeyListXML{Xmlns: Namespace, NextMarker: next, MaxItems: maxItems, Quantity: len(items)}
+		if len(items) > 0 {
+			out.Items = &publicKeyItemsXML{}
+		}
 		for _, v := range items {
 			k := v.Item
-			out.Items = append(out.Items, publicKeySummaryXML{Id: k.ID, Name: k.Name,
+			out.Items.Summary = append(out.Items.Summary, publicKeySummaryXML{Id: k.ID, Name: k.Name,
 				CreatedTime: k.CreatedTime.UTC().Format(timeLayout), EncodedKey: k.EncodedKey, Comment: ptr(k.Comment)})
 		}
 		writeXML(w, http.StatusOK, out)
@@ -223,10 +234,13 @@ func (s *Server) registerKeys() {
 			return err
 		}
 		out := keyGroupListXML{Xmlns: Namespace, NextMarker: next, MaxItems: maxItems, Quantity: len(items)}
+		if len(items) > 0 {
+			out.Items = &keyGroupItemsXML{}
+		}
 		for _, v := range items {
 			g := keyGroupOf(v)
 			g.Xmlns = ""
-			out.Items = append(out.Items, keyGroupSummaryXML{KeyGroup: g})
+			out.Items.Summary = append(out.Items.Summary, keyGroupSummaryXML{KeyGroup: g})
 		}
 		writeXML(w, http.StatusOK, out)
 		return nil

@@ -34,21 +34,21 @@ type cacheKeyParamsXML struct {
 }
 
 type headersConfigXML struct {
-	HeaderBehavior string       `xml:"HeaderBehavior"`
-	Headers        *namesXML    `xml:"Headers"`
-	Unknown        []unknownXML `xml:",any"`
+	HeaderBehavior string          `xml:"HeaderBehavior"`
+	Headers        *policyNamesXML `xml:"Headers"`
+	Unknown        []unknownXML    `xml:",any"`
 }
 
 type cookiesConfigXML struct {
-	CookieBehavior string       `xml:"CookieBehavior"`
-	Cookies        *namesXML    `xml:"Cookies"`
-	Unknown        []unknownXML `xml:",any"`
+	CookieBehavior string          `xml:"CookieBehavior"`
+	Cookies        *policyNamesXML `xml:"Cookies"`
+	Unknown        []unknownXML    `xml:",any"`
 }
 
 type queryConfigXML struct {
-	QueryStringBehavior string       `xml:"QueryStringBehavior"`
-	QueryStrings        *namesXML    `xml:"QueryStrings"`
-	Unknown             []unknownXML `xml:",any"`
+	QueryStringBehavior string          `xml:"QueryStringBehavior"`
+	QueryStrings        *policyNamesXML `xml:"QueryStrings"`
+	Unknown             []unknownXML    `xml:",any"`
 }
 
 func (h *headersConfigXML) list(field string) (model.ListConfig, error) {
@@ -84,12 +84,16 @@ type cachePolicyXML struct {
 }
 
 type cachePolicyListXML struct {
-	XMLName    xml.Name                `xml:"CachePolicyList"`
-	Xmlns      string                  `xml:"xmlns,attr"`
-	NextMarker string                  `xml:"NextMarker,omitempty"`
-	MaxItems   int                     `xml:"MaxItems"`
-	Quantity   int                     `xml:"Quantity"`
-	Items      []cachePolicySummaryXML `xml:"Items>CachePolicySummary"`
+	XMLName    xml.Name             `xml:"CachePolicyList"`
+	Xmlns      string               `xml:"xmlns,attr"`
+	NextMarker string               `xml:"NextMarker,omitempty"`
+	MaxItems   int                  `xml:"MaxItems"`
+	Quantity   int                  `xml:"Quantity"`
+	Items      *cachePolicyItemsXML `xml:"Items"`
+}
+
+type cachePolicyItemsXML struct {
+	Summary []cachePolicySummaryXML `xml:"CachePolicySummary"`
 }
 
 type cachePolicySummaryXML struct {
@@ -189,8 +193,11 @@ func (s *Server) registerCachePolicies() {
 			return err
 		}
 		out := cachePolicyListXML{Xmlns: Namespace, NextMarker: next, MaxItems: maxItems, Quantity: len(items)}
+		if len(items) > 0 {
+			out.Items = &cachePolicyItemsXML{}
+		}
 		for _, v := range items {
-			out.Items = append(out.Items, cachePolicySummaryXML{Type: policyType(v.Managed), CachePolicy: cachePolicyOf(v)})
+			out.Items.Summary = append(out.Items.Summary, cachePolicySummaryXML{Type: policyType(v.Managed), CachePolicy: cachePolicyOf(v)})
 		}
 		writeXML(w, http.StatusOK, out)
 		return nil

@@ -33,12 +33,16 @@ type originRequestPolicyXML struct {
 }
 
 type originRequestPolicyListXML struct {
-	XMLName    xml.Name                        `xml:"OriginRequestPolicyList"`
-	Xmlns      string                          `xml:"xmlns,attr"`
-	NextMarker string                          `xml:"NextMarker,omitempty"`
-	MaxItems   int                             `xml:"MaxItems"`
-	Quantity   int                             `xml:"Quantity"`
-	Items      []originRequestPolicySummaryXML `xml:"Items>OriginRequestPolicySummary"`
+	XMLName    xml.Name                     `xml:"OriginRequestPolicyList"`
+	Xmlns      string                       `xml:"xmlns,attr"`
+	NextMarker string                       `xml:"NextMarker,omitempty"`
+	MaxItems   int                          `xml:"MaxItems"`
+	Quantity   int                          `xml:"Quantity"`
+	Items      *originRequestPolicyItemsXML `xml:"Items"`
+}
+
+type originRequestPolicyItemsXML struct {
+	Summary []originRequestPolicySummaryXML `xml:"OriginRequestPolicySummary"`
 }
 
 type originRequestPolicySummaryXML struct {
@@ -124,8 +128,11 @@ func (s *Server) registerOriginRequestPolicies() {
 			return err
 		}
 		out := originRequestPolicyListXML{Xmlns: Namespace, NextMarker: next, MaxItems: maxItems, Quantity: len(items)}
+		if len(items) > 0 {
+			out.Items = &originRequestPolicyItemsXML{}
+		}
 		for _, v := range items {
-			out.Items = append(out.Items, originRequestPolicySummaryXML{Type: policyType(v.Managed), Policy: originRequestPolicyOf(v)})
+			out.Items.Summary = append(out.Items.Summary, originRequestPolicySummaryXML{Type: policyType(v.Managed), Policy: originRequestPolicyOf(v)})
 		}
 		writeXML(w, http.StatusOK, out)
 		return nil

@@ -142,12 +142,16 @@ type responseHeadersPolicyXML struct {
 }
 
 type responseHeadersPolicyListXML struct {
-	XMLName    xml.Name                          `xml:"ResponseHeadersPolicyList"`
-	Xmlns      string                            `xml:"xmlns,attr"`
-	NextMarker string                            `xml:"NextMarker,omitempty"`
-	MaxItems   int                               `xml:"MaxItems"`
-	Quantity   int                               `xml:"Quantity"`
-	Items      []responseHeadersPolicySummaryXML `xml:"Items>ResponseHeadersPolicySummary"`
+	XMLName    xml.Name                       `xml:"ResponseHeadersPolicyList"`
+	Xmlns      string                         `xml:"xmlns,attr"`
+	NextMarker string                         `xml:"NextMarker,omitempty"`
+	MaxItems   int                            `xml:"MaxItems"`
+	Quantity   int                            `xml:"Quantity"`
+	Items      *responseHeadersPolicyItemsXML `xml:"Items"`
+}
+
+type responseHeadersPolicyItemsXML struct {
+	Summary []responseHeadersPolicySummaryXML `xml:"ResponseHeadersPolicySummary"`
 }
 
 type responseHeadersPolicySummaryXML struct {
@@ -349,8 +353,11 @@ func (s *Server) registerResponseHeadersPolicies() {
 			return err
 		}
 		out := responseHeadersPolicyListXML{Xmlns: Namespace, NextMarker: next, MaxItems: maxItems, Quantity: len(items)}
+		if len(items) > 0 {
+			out.Items = &responseHeadersPolicyItemsXML{}
+		}
 		for _, v := range items {
-			out.Items = append(out.Items, responseHeadersPolicySummaryXML{Type: policyType(v.Managed), Policy: responseHeadersPolicyOf(v)})
+			out.Items.Summary = append(out.Items.Summary, responseHeadersPolicySummaryXML{Type: policyType(v.Managed), Policy: responseHeadersPolicyOf(v)})
 		}
 		writeXML(w, http.StatusOK, out)
 		return nil

@@ -20,21 +20,43 @@ func init() {
 	)
 }
 
+// policyNamesXML is a Quantity/Items list of names. Items is a pointer so
+// that an empty list has no Items element (encoding/xml writes an empty
+// parent for an "Items>Name" path), as CloudFront answers.
+type policyNamesXML struct {
+	Quantity *int          `xml:"Quantity"`
+	Items    *nameItemsXML `xml:"Items"`
+	Unknown  []unknownXML  `xml:",any"`
+}
+
+type nameItemsXML struct {
+	Name    []string     `xml:"Name"`
+	Unknown []unknownXML `xml:",any"`
+}
+
 // nameItems reads a Quantity/Items list of names, checking its Quantity.
-func nameItems(n *namesXML, field string) ([]string, error) {
+func nameItems(n *policyNamesXML, field string) ([]string, error) {
 	if n == nil {
 		return nil, nil
 	}
-	if err := checkQuantity(field, n.Quantity, len(n.Items)); err != nil {
+	var items []string
+	if n.Items != nil {
+		items = n.Items.Name
+	}
+	if err := checkQuantity(field, n.Quantity, len(items)); err != nil {
 		return nil, err
 	}
-	return n.Items, nil
+	return items, nil
 }
 
 // nameList is items as a Quantity/Items list (Quantity 0 when empty).
-func nameList(items []string) *namesXML {
+func nameList(items []string) *policyNamesXML {
 	q := len(items)
-	return &namesXML{Quantity: &q, Items: items}
+	n := &policyNamesXML{Quantity: &q}
+	if q > 0 {
+		n.Items = &nameItemsXML{Name: items}
+	}
+	return n
 }
 
 // resourceErr maps the control plane's errors for a resource: validation

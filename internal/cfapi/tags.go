@@ -16,22 +16,44 @@ import (
 type tagsRootXML struct {
 	XMLName xml.Name     `xml:"Tags"`
 	Xmlns   string       `xml:"xmlns,attr,omitempty"`
-	Items   []tagXML     `xml:"Items>Tag"`
+	Items   *tagItemsXML `xml:"Items"`
+	Unknown []unknownXML `xml:",any"`
+}
+
+// tagItemsXML is a pointer in tagsRootXML so that no tags means no Items.
+type tagItemsXML struct {
+	Tag     []tagXML     `xml:"Tag"`
 	Unknown []unknownXML `xml:",any"`
 }
 
 type tagKeysXML struct {
-	XMLName xml.Name     `xml:"TagKeys"`
-	Items   []string     `xml:"Items>Key"`
-	Unknown []unknownXML `xml:",any"`
+	XMLName xml.Name        `xml:"TagKeys"`
+	Items   *tagKeyItemsXML `xml:"Items"`
+	Unknown []unknownXML    `xml:",any"`
 }
 
 func (t *tagsRootXML) toModel() []model.Tag {
-	out := make([]model.Tag, 0, len(t.Items))
-	for _, it := range t.Items {
+	var items []tagXML
+	if t.Items != nil {
+		items = t.Items.Tag
+	}
+	out := make([]model.Tag, 0, len(items))
+	for _, it := range items {
 		out = append(out, model.Tag{Key: it.Key, Value: valueOf(it.Value)})
 	}
 	return out
+}
+
+type tagKeyItemsXML struct {
+	Key     []string     `xml:"Key"`
+	Unknown []unknownXML `xml:",any"`
+}
+
+func (k *tagKeysXML) keys() []string {
+	if k.Items == nil {
+		return nil
+	}
+	return k.Items.Key
 }
 
 func (s *Server) registerTags() {
@@ -41,8 +63,11 @@ func (s *Server) registerTags() {
 			return s.resourceErr(err, "Tags")
 		}
 		out := tagsRootXML{Xmlns: Namespace}
+		if len(tags) > 0 {
+			out.Items = &tagItemsXML{}
+		}
 		for _, t := range tags {
-			out.Items = append(out.Items, tagXML{Key: t.Key, Value: ptr(t.Value)})
+			out.Items.Tag = append(out.Items.Tag, tagXML{Key: t.Key, Value: ptr(t.Value)})
 		}
 		writeXML(w, http.StatusOK, out)
 		return nil
@@ -70,7 +95,7 @@ func (s *Server) registerTags() {
 			if err := checkUnknown(&k, "TagKeys"); err != nil {
 				return err
 			}
-			if err := s.svc.UntagResource(r.Context(), arn, k.Items); err != nil {
+			if err := s.svc.UntagResource(r.Context(), arn, k.keys()); err != nil {
 				return s.resourceErr(err, "TagKeys")
 			}
 		default:
