@@ -36,7 +36,9 @@ func startPharosCF(t *testing.T) *pharos {
 	if err := os.WriteFile(filepath.Join(data, "credentials.json"), b, 0o600); err != nil {
 		t.Fatal(err)
 	}
-	return startPharos(t, "--data", data)
+	// A loopback port of its own for HTTPS too: the default :8443 is shared
+	// with every other pharos a parallel test starts.
+	return startPharos(t, "--data", data, "--https", "127.0.0.1:0")
 }
 
 // awsCLI runs the Debian AWS CLI (always /usr/bin/aws: an older one may
