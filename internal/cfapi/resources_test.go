@@ -23,12 +23,20 @@ import (
 
 	"github.com/pharos-cdn/pharos/internal/bus"
 	"github.com/pharos-cdn/pharos/internal/control"
+	"github.com/pharos-cdn/pharos/internal/model"
 )
 
 // sdkClient serves the API on loopback over a real embedded engine and
 // returns an AWS SDK client for it (the SDK sorts XML elements by name, so
 // these tests also check that decoding does not depend on order).
 func sdkClient(t *testing.T) (*cloudfront.Client, context.Context) {
+	t.Helper()
+	c, _, ctx := sdkClientWith(t)
+	return c, ctx
+}
+
+// sdkClientWith is sdkClient that also returns the service behind it.
+func sdkClientWith(t *testing.T) (*cloudfront.Client, *control.Service, context.Context) {
 	t.Helper()
 	ctx, cancel := context.WithTimeout(context.Background(), 60*time.Second)
 	t.Cleanup(cancel)
@@ -38,12 +46,13 @@ func sdkClient(t *testing.T) (*cloudfront.Client, context.Context) {
 	}
 	t.Cleanup(func() { b.Close() })
 	creds := control.Credentials{AccessKeyID: "AKTEST", SecretAccessKey: "secret/test"}
-	srv := httptest.NewServer(New(control.NewService(b.Config(), "pharos.test"), nil, creds,
+	svc := control.NewService(b.Config(), "pharos.test")
+	srv := httptest.NewServer(New(svc, nil, creds,
 		slog.New(slog.NewTextHandler(io.Discard, nil))))
 	t.Cleanup(srv.Close)
 	c := cloudfront.New(cloudfront.Options{Region: "us-east-1", BaseEndpoint: aws.String(srv.URL),
 		Credentials: credentials.NewStaticCredentialsProvider(creds.AccessKeyID, creds.SecretAccessKey, "")})
-	return c, ctx
+	return c, svc, ctx
 }
 
 func wantAPIError(t *testing.T, err error, code string) {
@@ -169,4 +178,34 @@ func TestSDKCachePolicyAndKeys(t *testing.T) {
 	wantAPIError(t, err, "PublicKeyInUse")
 	_, err = c.ListTagsForResource(ctx, &cloudfront.ListTagsForResourceInput{Resource: aws.String("arn:aws:cloudfront::000000000000:distribution/E0000000000000")})
 	wantAPIError(t, err, "NoSuchResource")
+}
+
+func TestSDKTags(t *testing.T) {
+	c, svc, ctx := sdkClientWith(t)
+	_, err := c.TagResource(ctx, &cloudfront.TagResourceInput{Resource: aws.String("not-an-arn"),
+		Tags: &cft.Tags{Items: []cft.Tag{{Key: aws.String("a")}}}})
+	wantAPIError(t, err, "InvalidArgument")
+	d, err := svc.Create(ctx, model.Distribution{Enabled: true, Origins: []model.Origin{{ID: "o", DomainName: "origin.test"}},
+		DefaultBehavior: model.Behavior{TargetOriginID: "o"}})
+	if err != nil {
+		t.Fatal(err)
+	}
+	arn := aws.String(control.DistributionARN(accountID, d.Distribution.ID))
+	_, err = c.TagResource(ctx, &cloudfront.TagResourceInput{Resource: arn, Tags: &cft.Tags{Items: []cft.Tag{{Key: aws.String("bad;key")}}}})
+	wantAPIError(t, err, "InvalidTagging")
+	empty, err := c.ListTagsForResource(ctx, &cloudfront.ListTagsForResourceInput{Resource: arn})
+	if err != nil || len(empty.Tags.Items) != 0 {
+		t.Fatalf("no tags yet: %+v %v", empty, err)
+	}
+	if _, err := c.TagResource(ctx, &cloudfront.TagResourceInput{Resource: arn,
+		Tags: &cft.Tags{Items: []cft.Tag{{Key: aws.String("a"), Value: aws.String("1")}, {Key: aws.String("b")}}}}); err != nil {
+		t.Fatal(err)
+	}
+	if _, err := c.UntagResource(ctx, &cloudfront.UntagResourceInput{Resource: arn, TagKeys: &cft.TagKeys{Items: []string{"b"}}}); err != nil {
+		t.Fatal(err)
+	}
+	got, err := c.ListTagsForResource(ctx, &cloudfront.ListTagsForResourceInput{Resource: arn})
+	if err != nil || len(got.Tags.Items) != 1 || aws.ToString(got.Tags.Items[0].Value) != "1" {
+		t.Fatalf("tags: %+v %v", got, err)
+	}
 }

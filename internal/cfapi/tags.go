@@ -2,7 +2,9 @@ package cfapi
 
 import (
 	"encoding/xml"
+	"errors"
 	"net/http"
+	"strings"
 
 	"github.com/pharos-cdn/pharos/internal/model"
 )
@@ -85,7 +87,7 @@ func (s *Server) registerTags() {
 				return err
 			}
 			if err := s.svc.TagResource(r.Context(), arn, t.toModel()); err != nil {
-				return s.resourceErr(err, "Tags")
+				return taggingErr(s.resourceErr(err, "Tags"))
 			}
 		case "Untag":
 			var k tagKeysXML
@@ -96,7 +98,7 @@ func (s *Server) registerTags() {
 				return err
 			}
 			if err := s.svc.UntagResource(r.Context(), arn, k.keys()); err != nil {
-				return s.resourceErr(err, "TagKeys")
+				return taggingErr(s.resourceErr(err, "TagKeys"))
 			}
 		default:
 			return errInvalidArgument("Operation must be Tag or Untag")
@@ -104,4 +106,14 @@ func (s *Server) registerTags() {
 		w.WriteHeader(http.StatusNoContent)
 		return nil
 	})
+}
+
+// taggingErr reports a bad tag key or value as CloudFront does:
+// InvalidTagging rather than InvalidArgument.
+func taggingErr(err error) error {
+	var ae *apiError
+	if errors.As(err, &ae) && ae.Code == "InvalidArgument" && strings.HasPrefix(ae.Message, "Tag") {
+		return newError(ae.Status, "InvalidTagging", "%s", ae.Message)
+	}
+	return err
 }
