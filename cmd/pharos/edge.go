@@ -40,7 +40,7 @@ func newEdgeCommand() *cobra.Command {
 	f.StringVar(&cfg.ID, "id", "", "edge id, unique in the CDN, shown in Via (default: the host name)")
 	f.StringVar(&cfg.POP, "pop", "local", "point of presence name, shown in X-Pharos-Pop")
 	f.StringVar(&cfg.HTTPAddr, "http", ":8080", "HTTP listen address")
-	f.StringVar(&cfg.HTTPSAddr, "https", "", "HTTPS listen address (HTTPS arrives in a later release; its port is where redirect-to-https sends viewers)")
+	f.StringVar(&cfg.HTTPSAddr, "https", "", "HTTPS listen address: TCP (HTTP/1.1, HTTP/2) and UDP on the same port (HTTP/3); its port is where redirect-to-https sends viewers")
 	f.StringVar(&cfg.DataDir, "data", "./pharos-edge", "directory for the cache and the last applied configuration")
 	f.Var(&cacheMem, "cache-mem", "memory cache size (e.g. 512MiB)")
 	f.Var(&cacheDisk, "cache-disk", "disk cache size under --data/cache (e.g. 10GiB); 0 keeps the cache in memory only")

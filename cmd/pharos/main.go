@@ -17,6 +17,7 @@ func main() {
 		SilenceErrors: true,
 	}
 	root.AddCommand(newUpCommand(), newControlCommand(), newEdgeCommand(), newRouterCommand(), newDistCommand(), newEdgesCommand(), newInvalidateCommand(), newPurgeCommand(), newApplyCommand(), newSignCommand(), newVersionCommand())
+	root.AddCommand(newCertCommand()) // cert.go
 	if err := root.Execute(); err != nil {
 		fmt.Fprintln(os.Stderr, "pharos:", err)
 		os.Exit(1)

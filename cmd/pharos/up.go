@@ -35,7 +35,7 @@ func newUpCommand() *cobra.Command {
 	f := cmd.Flags()
 	f.StringVar(&cfg.DataDir, "data", "./pharos-data", "directory for the engine's storage, credentials and cache")
 	f.StringVar(&cfg.HTTPAddr, "http", ":8080", "edge HTTP listen address")
-	f.StringVar(&cfg.HTTPSAddr, "https", ":8443", "edge HTTPS listen address (HTTPS arrives in a later release)")
+	f.StringVar(&cfg.HTTPSAddr, "https", ":8443", "edge HTTPS listen address: TCP (HTTP/1.1, HTTP/2) and UDP on the same port (HTTP/3); \"\" turns HTTPS off")
 	f.StringVar(&cfg.APIAddr, "api", "127.0.0.1:9000", "management API listen address")
 	f.StringVar(&cfg.DNSAddr, "dns", ":5353", "DNS router listen address, UDP and TCP")
 	f.StringVar(&cfg.Zone, "zone", "pharos.test", "DNS zone under which distribution domain names are made")

@@ -37,9 +37,11 @@ type Request struct {
 	// CertificateID is the imported certificate the name's distribution
 	// names in its ViewerCertificate ("" for none).
 	CertificateID string
-	// Claimed says a distribution names ServerName (its domain name or
-	// an alias, exact or wildcard), so the local CA may issue for it.
-	Claimed bool
+	// IssueFor is the name the local CA may issue for, set only when a
+	// distribution claims ServerName: the name itself, or "*.parent" when
+	// a wildcard alias covers it by one label, so one leaf serves every
+	// such name and viewers cannot make the edge sign one per name.
+	IssueFor string
 }
 
 // Select picks, in order: the distribution's own imported certificate if
@@ -59,8 +61,8 @@ func (s *Selector) Select(r Request) (*tls.Certificate, Source, error) {
 		if e := s.Imported.Match(name); e != nil {
 			return e.Cert, SourceImported, nil
 		}
-		if r.Claimed && s.Issuer != nil {
-			c, err := s.Issuer.Get(name)
+		if r.IssueFor != "" && s.Issuer != nil {
+			c, err := s.Issuer.Get(r.IssueFor)
 			return c, SourceLocal, err
 		}
 	}

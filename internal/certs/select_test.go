@@ -57,14 +57,15 @@ func TestSelectionOrder(t *testing.T) {
 		source    Source
 		certNames string
 	}{
-		{"exact imported beats wildcard", Request{ServerName: "shop.example.com", Claimed: true}, SourceImported, "shop.example.com"},
-		{"the distribution's own certificate first", Request{ServerName: "shop.example.com", CertificateID: "PINNED", Claimed: true}, SourceImported, "pinned.example.com,shop.example.com"},
-		{"its own certificate only if it covers the name", Request{ServerName: "www.example.com", CertificateID: "PINNED", Claimed: true}, SourceImported, "*.example.com"},
+		{"exact imported beats wildcard", Request{ServerName: "shop.example.com", IssueFor: "shop.example.com"}, SourceImported, "shop.example.com"},
+		{"the distribution's own certificate first", Request{ServerName: "shop.example.com", CertificateID: "PINNED", IssueFor: "shop.example.com"}, SourceImported, "pinned.example.com,shop.example.com"},
+		{"its own certificate only if it covers the name", Request{ServerName: "www.example.com", CertificateID: "PINNED", IssueFor: "www.example.com"}, SourceImported, "*.example.com"},
 		{"wildcard covers one label", Request{ServerName: "www.example.com"}, SourceImported, "*.example.com"},
 		{"case and final dot ignored", Request{ServerName: "WWW.Example.com."}, SourceImported, "*.example.com"},
-		{"wildcard does not cover two labels", Request{ServerName: "a.b.example.com", Claimed: true}, SourceLocal, "a.b.example.com"},
-		{"wildcard does not cover the apex", Request{ServerName: "example.com", Claimed: true}, SourceLocal, "example.com"},
-		{"claimed name gets a local leaf", Request{ServerName: "d123.pharos.test", Claimed: true}, SourceLocal, "d123.pharos.test"},
+		{"wildcard does not cover two labels", Request{ServerName: "a.b.example.com", IssueFor: "a.b.example.com"}, SourceLocal, "a.b.example.com"},
+		{"wildcard does not cover the apex", Request{ServerName: "example.com", IssueFor: "example.com"}, SourceLocal, "example.com"},
+		{"claimed name gets a local leaf", Request{ServerName: "d123.pharos.test", IssueFor: "d123.pharos.test"}, SourceLocal, "d123.pharos.test"},
+		{"a wildcard alias gets a wildcard leaf", Request{ServerName: "e-1.d123.pharos.test", IssueFor: "*.d123.pharos.test"}, SourceLocal, "*.d123.pharos.test"},
 		{"unclaimed name gets the default", Request{ServerName: "random.invalid"}, SourceDefault, "edge-1,127.0.0.1"},
 		{"no SNI gets the default", Request{}, SourceDefault, "edge-1,127.0.0.1"},
 	} {
@@ -80,7 +81,7 @@ func TestSelectionOrder(t *testing.T) {
 	}
 	// Without a local CA, only imported certificates can be presented.
 	bare := &Selector{Imported: set}
-	if _, _, err := bare.Select(Request{ServerName: "d123.pharos.test", Claimed: true}); err == nil {
+	if _, _, err := bare.Select(Request{ServerName: "d123.pharos.test", IssueFor: "d123.pharos.test"}); err == nil {
 		t.Fatal("no CA, unmatched name: want an error")
 	}
 	if _, src, err := bare.Select(Request{ServerName: "www.example.com"}); err != nil || src != SourceImported {

@@ -42,7 +42,8 @@ func NewAPI(svc *Service, creds Credentials, log *slog.Logger) *API {
 	a.mux.HandleFunc("POST /v1/distributions/{id}/invalidations", a.auth(a.createInvalidation))
 	a.mux.HandleFunc("GET /v1/distributions/{id}/invalidations", a.auth(a.listInvalidations))
 	a.mux.HandleFunc("GET /v1/distributions/{id}/invalidations/{iid}", a.auth(a.getInvalidation))
-	a.registerResources() // api_resources.go
+	a.registerResources()    // api_resources.go
+	a.registerCertificates() // certificates.go
 	return a
 }
 

@@ -13,6 +13,7 @@ import (
 	"time"
 
 	"github.com/pharos-cdn/pharos/internal/bus"
+	"github.com/pharos-cdn/pharos/internal/certs"
 	"github.com/pharos-cdn/pharos/internal/control"
 )
 
@@ -53,6 +54,9 @@ func RunControl(ctx context.Context, cfg ControlConfig, out io.Writer) error {
 	if err != nil {
 		return err
 	}
+	if _, err := ensureRoot(ctx, b.Config(), cfg.DataDir, absDir(cfg.DataDir)); err != nil { // tls.go
+		return err
+	}
 	edges, err := b.TrackEdges()
 	if err != nil {
 		return err
@@ -74,6 +78,7 @@ func RunControl(ctx context.Context, cfg ControlConfig, out io.Writer) error {
 	if credPath != "" {
 		fmt.Fprintf(out, "  credentials in %s\n", credPath)
 	}
+	fmt.Fprintf(out, "  ca     %s (the local CA root every edge's HTTPS chains to)\n", certs.RootPath(cfg.DataDir))
 	fmt.Fprintf(out, "\nStart edges with:\n  pharos edge --nats %s --id edge-1 --pop local --http 127.0.0.1:8080 --data ./edge-1\n", b.ClientURL())
 	<-ctx.Done()
 	sctx, cancel := context.WithTimeout(context.Background(), 5*time.Second)

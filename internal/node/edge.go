@@ -55,6 +55,16 @@ func RunEdge(ctx context.Context, cfg EdgeConfig, out io.Writer) error {
 		return fmt.Errorf("--http %s: %w", cfg.HTTPAddr, err)
 	}
 	defer l.Close()
+	var httpsL net.Listener
+	var httpsPC net.PacketConn
+	if cfg.HTTPSAddr != "" {
+		if httpsL, httpsPC, err = listenHTTPS(cfg.HTTPSAddr); err != nil {
+			return err
+		}
+		defer httpsL.Close()
+		defer httpsPC.Close()
+		cfg.HTTPSAddr = httpsL.Addr().String() // the port redirect-to-https names
+	}
 	ecfg := edge.Config{ID: cfg.ID, POP: cfg.POP, CacheMem: cfg.CacheMem, Logger: cfg.Logger,
 		DisableFastPath: !cfg.FastPath}
 	closeGeo, err := viewerOptions(&ecfg, cfg.GeoIP, cfg.TrustForwarded, cfg.HTTPSAddr)
@@ -75,15 +85,23 @@ func RunEdge(ctx context.Context, cfg EdgeConfig, out io.Writer) error {
 			log.Info("serving with the saved configuration until the engine answers", "revision", rev)
 		}
 	}
-	go followEngine(ctx, cfg, e, l.Addr(), log)
+	tc := edge.NewTLSCerts(ownNames(cfg.ID, addrOf(httpsL), cfg.PublicAddrs))
+	certsIn := &certFollower{tc: tc, dataDir: cfg.DataDir, log: log}
+	certsIn.loadSaved() // tls.go
+	go followEngine(ctx, cfg, e, l.Addr(), certsIn, log)
 	fmt.Fprintf(out, "Pharos edge %s (pop %s) is up.\n  edge   http://%s\n  engine %s\n  data   %s\n",
 		cfg.ID, cfg.POP, dialable(l.Addr()), cfg.NATS, cfg.DataDir)
+	if httpsL != nil {
+		fmt.Fprintf(out, "  https  %s\n", httpsLine(httpsL, cfg.DataDir))
+	}
+	stopHTTPS := serveHTTPS(ctx, e, httpsL, httpsPC, tc, cfg.Grace, log)
+	defer stopHTTPS()
 	return e.Serve(ctx, l, cfg.Grace)
 }
 
 // followEngine connects to the engine, retrying with backoff, and then
 // applies every configuration snapshot (saving it) and heartbeats.
-func followEngine(ctx context.Context, cfg EdgeConfig, e *edge.Server, addr net.Addr, log *slog.Logger) {
+func followEngine(ctx context.Context, cfg EdgeConfig, e *edge.Server, addr net.Addr, certsIn *certFollower, log *slog.Logger) {
 	backoff := 500 * time.Millisecond
 	var b *bus.Bus
 	for {
@@ -111,6 +129,7 @@ func followEngine(ctx context.Context, cfg EdgeConfig, e *edge.Server, addr net.
 	go followInvalidations(ctx, b, e, cfg.ID, cfg.DataDir, func() { b.PublishHeartbeat(hb()) })
 	go b.PublishHeartbeats(ctx, hb)
 	b.Config().Watch(ctx, func(s bus.Snapshot) {
+		certsIn.apply(s)
 		docs := distributionDocs(s)
 		if err := e.Apply(s.Revision, docs); err != nil {
 			return

@@ -72,6 +72,16 @@ func Run(ctx context.Context, cfg Config, out io.Writer) error {
 		return fmt.Errorf("--api %s: %w", cfg.APIAddr, err)
 	}
 	defer apiL.Close()
+	var httpsL net.Listener
+	var httpsPC net.PacketConn
+	if cfg.HTTPSAddr != "" {
+		if httpsL, httpsPC, err = listenHTTPS(cfg.HTTPSAddr); err != nil {
+			return err
+		}
+		defer httpsL.Close()
+		defer httpsPC.Close()
+		cfg.HTTPSAddr = httpsL.Addr().String() // the port redirect-to-https names
+	}
 
 	b, err := bus.Start(ctx, bus.Options{DataDir: cfg.DataDir, URLs: cfg.NATS, Name: "pharos-up", Logger: log})
 	if err != nil {
@@ -84,6 +94,10 @@ func Run(ctx context.Context, cfg Config, out io.Writer) error {
 		return err
 	}
 	svc := control.NewService(b.Config(), cfg.Zone)
+	root, err := ensureRoot(ctx, b.Config(), cfg.DataDir, absDir(cfg.DataDir)) // tls.go
+	if err != nil {
+		return err
+	}
 	var quick *control.Stored
 	// The banner promises a ready edge: wait until it has applied at least
 	// everything stored so far (and the quick-start change, if any).
@@ -107,6 +121,9 @@ func Run(ctx context.Context, cfg Config, out io.Writer) error {
 	}
 	defer closeGeo()
 	e := edge.New(ecfg)
+	tc := edge.NewTLSCerts(ownNames(cfg.EdgeID, addrOf(httpsL), nil))
+	tc.SetCA(root)
+	certsIn := &certFollower{tc: tc, log: log}
 	if cfg.CacheDisk > 0 {
 		if _, err := e.EnableDisk(filepath.Join(cfg.DataDir, "cache"), cfg.CacheDisk); err != nil {
 			return fmt.Errorf("--cache-disk: %w", err)
@@ -115,6 +132,7 @@ func Run(ctx context.Context, cfg Config, out io.Writer) error {
 	watchCtx, stopWatch := context.WithCancel(ctx)
 	defer stopWatch()
 	go b.Config().Watch(watchCtx, func(s bus.Snapshot) {
+		certsIn.apply(s)
 		e.Apply(s.Revision, distributionDocs(s))
 	})
 	wctx, cancel := context.WithTimeout(ctx, 15*time.Second)
@@ -145,8 +163,13 @@ func Run(ctx context.Context, cfg Config, out io.Writer) error {
 	if err != nil {
 		return err
 	}
+	if httpsL != nil {
+		cfg.HTTPSAddr = httpsLine(httpsL, cfg.DataDir)
+	}
 	printBanner(out, cfg, edgeL.Addr(), apiL.Addr(), dnsAddr, credPath, quick)
+	stopHTTPS := serveHTTPS(ctx, e, httpsL, httpsPC, tc, cfg.Grace, log)
 	err = e.Serve(ctx, edgeL, cfg.Grace)
+	stopHTTPS()
 	sctx, cancel := context.WithTimeout(context.Background(), 5*time.Second)
 	defer cancel()
 	api.Shutdown(sctx)
@@ -175,7 +198,7 @@ func printBanner(out io.Writer, cfg Config, edgeAddr, apiAddr, dnsAddr net.Addr,
 	fmt.Fprintf(out, "  api    http://%s\n", dialable(apiAddr))
 	fmt.Fprintf(out, "  dns    %s (udp and tcp, zone %s)\n", dialable(dnsAddr), cfg.Zone)
 	if cfg.HTTPSAddr != "" {
-		fmt.Fprintf(out, "  https  %s (not part of this build yet)\n", cfg.HTTPSAddr)
+		fmt.Fprintf(out, "  https  %s\n", cfg.HTTPSAddr)
 	}
 	fmt.Fprintf(out, "  data   %s\n", cfg.DataDir)
 	if credPath != "" {

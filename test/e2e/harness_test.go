@@ -17,6 +17,7 @@ import (
 	"path/filepath"
 	"regexp"
 	"runtime"
+	"slices"
 	"strings"
 	"sync"
 	"syscall"
@@ -197,6 +198,9 @@ func startPharos(t *testing.T, args ...string) *pharos {
 	if data == "" {
 		data = t.TempDir()
 		args = append(args, "--data", data)
+	}
+	if !slices.Contains(args, "--https") { // the default :8443 would be shared, and not loopback
+		args = append(args, "--https", "127.0.0.1:0")
 	}
 	args = append([]string{"up", "--http", "127.0.0.1:0", "--api", "127.0.0.1:0", "--dns", "127.0.0.1:0", "--shutdown-grace", "10s"}, args...)
 	p := start(t, "pharos", args...)
