@@ -89,8 +89,8 @@ func (p *PublicKeys) Create(ctx context.Context, k model.PublicKey) (Versioned[m
 	return Versioned[model.PublicKey]{Item: k, ETag: tag}, nil
 }
 
-// Update changes a public key's name and comment; its key and caller
-// reference are immutable (CannotChangeImmutablePublicKeyFields).
+// Update changes a public key's comment, the only field CloudFront lets
+// change (else CannotChangeImmutablePublicKeyFields).
 func (p *PublicKeys) Update(ctx context.Context, id, ifMatch string, k model.PublicKey) (Versioned[model.PublicKey], error) {
 	cur, err := p.Get(ctx, id)
 	if err != nil {
@@ -99,9 +99,9 @@ func (p *PublicKeys) Update(ctx context.Context, id, ifMatch string, k model.Pub
 	if ifMatch != "" && ifMatch != cur.ETag {
 		return Versioned[model.PublicKey]{}, ErrPrecondition
 	}
-	if k.EncodedKey != cur.Item.EncodedKey || k.CallerReference != cur.Item.CallerReference {
+	if k.EncodedKey != cur.Item.EncodedKey || k.CallerReference != cur.Item.CallerReference || k.Name != cur.Item.Name {
 		return Versioned[model.PublicKey]{}, resErr(http.StatusBadRequest, "CannotChangeImmutablePublicKeyFields",
-			"the encoded key and caller reference of a public key cannot change")
+			"only the comment of a public key can change")
 	}
 	k.ID, k.CreatedTime = id, cur.Item.CreatedTime
 	if err := k.Validate(); err != nil {

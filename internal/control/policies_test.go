@@ -215,7 +215,9 @@ func TestKeysGroupsAndTrustedKeys(t *testing.T) {
 	wantCode(t, kgs.Delete(ctx, g.Item.ID, ""), "ResourceInUse")
 	_, err = pks.Update(ctx, k1.Item.ID, k1.ETag, model.PublicKey{CallerReference: "r1", Name: "k1", EncodedKey: newPEM(t)})
 	wantCode(t, err, "CannotChangeImmutablePublicKeyFields")
-	if _, err := pks.Update(ctx, k1.Item.ID, k1.ETag, model.PublicKey{CallerReference: "r1", Name: "renamed", EncodedKey: k1.Item.EncodedKey}); err != nil {
+	_, err = pks.Update(ctx, k1.Item.ID, k1.ETag, model.PublicKey{CallerReference: "r1", Name: "renamed", EncodedKey: k1.Item.EncodedKey})
+	wantCode(t, err, "CannotChangeImmutablePublicKeyFields")
+	if _, err := pks.Update(ctx, k1.Item.ID, k1.ETag, model.PublicKey{CallerReference: "r1", Name: "k1", Comment: "rotated soon", EncodedKey: k1.Item.EncodedKey}); err != nil {
 		t.Fatal(err)
 	}
 	_, err = kgs.Get(ctx, model.NewPolicyID())
