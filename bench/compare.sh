@@ -734,10 +734,10 @@ fill_one() {
 	local s=$1 name=fill-$1 pids before written after rss_before rss_after json readback extra='' f
 	check_alive "fill, $s"
 	# Cache sizes: as in the rounds (512 MiB), or 2 KiB per object if that
-	# is more, so that all the objects fit: Pharos charges each object its
-	# body, key and stored headers plus 160 bytes against --cache-mem (about
-	# 1 KB for these, so 512 MiB holds about 500,000 of them). A size is a
-	# limit, not an allocation, in all four servers.
+	# is more, so that all the objects fit: Pharos charges each object what
+	# it really takes against --cache-mem (about 600 B for these, so 512 MiB
+	# holds about 900,000 of them). A size is a limit, not an allocation, in
+	# all four servers.
 	local mb=$(((FILL_N + FILL_WARM) * 2 / 1024))
 	[ "$mb" -ge 512 ] || mb=512
 	case $s in
