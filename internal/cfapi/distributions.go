@@ -250,6 +250,11 @@ func pageParams(r *http.Request) (string, int, error) {
 }
 
 func (s *Server) get(ctx context.Context, id string) (control.Stored, error) {
+	if !model.ValidID(id, 'E') {
+		// Not a key the engine could hold (and "*", ">" or "." would be
+		// read as a pattern by it).
+		return control.Stored{}, errNoSuchDistribution(id)
+	}
 	st, err := s.svc.Get(ctx, id)
 	if err != nil {
 		return st, s.controlErr(err, id)

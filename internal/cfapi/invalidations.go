@@ -8,6 +8,7 @@ import (
 	"strings"
 
 	"github.com/pharos-cdn/pharos/internal/control"
+	"github.com/pharos-cdn/pharos/internal/model"
 )
 
 // CloudFront's limits on invalidations in progress per distribution
@@ -187,6 +188,9 @@ func (s *Server) getInvalidation(w http.ResponseWriter, r *http.Request) error {
 	distID, id := r.PathValue("DistributionId"), r.PathValue("Id")
 	if _, err := s.get(r.Context(), distID); err != nil {
 		return err
+	}
+	if !model.ValidID(id, 'I') {
+		return errNoSuchInvalidation(id)
 	}
 	rec, err := s.inv.Get(r.Context(), distID, id)
 	if err != nil {

@@ -295,6 +295,11 @@ func TestCloudFrontCLI(t *testing.T) {
 		t.Errorf("refused requests created distributions: %d listed", n)
 	}
 
+	// The CLI's own shorthand builds a legacy DistributionConfig
+	// (ForwardedValues, TrustedSigners, MinTTL) that Pharos accepts.
+	short := aws.json("create-distribution", "--origin-domain-name", "origin.example.test")
+	expect(t, "shorthand origin", jsonAt(short, "Distribution", "DistributionConfig", "Origins", "Items", 0, "DomainName"), "origin.example.test")
+
 	// Delete: refused while enabled, accepted once disabled and deployed.
 	cfg = aws.json("get-distribution-config", "--id", id)
 	if msg := aws.run(true, "delete-distribution", "--id", id, "--if-match", cfg["ETag"].(string)); !strings.Contains(msg, "DistributionNotDisabled") {
