@@ -154,7 +154,7 @@ func toModel(c *distributionConfigXML) (model.Distribution, error) {
 	} else {
 		d.Enabled = *c.Enabled
 	}
-	m.viewerCertificate(p+".ViewerCertificate", c.ViewerCertificate)
+	m.viewerCertificate(p+".ViewerCertificate", c.ViewerCertificate, &d.ViewerCertificate)
 	if r := c.Restrictions; r != nil && r.GeoRestriction != nil {
 		g := r.GeoRestriction
 		m.quantity(p+".Restrictions.GeoRestriction", g.Quantity, len(g.Items))
@@ -386,25 +386,43 @@ func (m *inMapper) legacyPolicy(p string, b *behaviorXML, compress bool) *model.
 	return &pol
 }
 
-func (m *inMapper) viewerCertificate(p string, v *viewerCertificateXML) {
+func (m *inMapper) viewerCertificate(p string, v *viewerCertificateXML, out *model.ViewerCertificate) {
 	if v == nil {
 		return
 	}
-	if v.ACMCertificateArn != nil && *v.ACMCertificateArn != "" || v.IAMCertificateId != nil && *v.IAMCertificateId != "" ||
-		v.Certificate != nil && *v.Certificate != "" {
-		m.fail(p, "ACM and IAM certificates are not supported by Pharos yet (only CloudFrontDefaultCertificate true is accepted)")
+	if v.ACMCertificateArn != nil && *v.ACMCertificateArn != "" {
+		m.fail(p+".ACMCertificateArn", "ACM is not available to Pharos: import the certificate (pharos cert import or POST /v1/certificates) and give its id as IAMCertificateId")
 		return
 	}
-	if v.CloudFrontDefaultCertificate != nil && !*v.CloudFrontDefaultCertificate {
+	iam := ""
+	if v.IAMCertificateId != nil {
+		iam = *v.IAMCertificateId
+	}
+	// Certificate with CertificateSource is the older form of the same.
+	if v.Certificate != nil && *v.Certificate != "" && *v.Certificate != iam {
+		if iam != "" || v.CertificateSource == nil || *v.CertificateSource != "iam" {
+			m.fail(p+".Certificate", "give the imported certificate's id as IAMCertificateId")
+			return
+		}
+		iam = *v.Certificate
+	}
+	def := v.CloudFrontDefaultCertificate != nil && *v.CloudFrontDefaultCertificate
+	switch {
+	case iam != "" && def:
+		m.fail(p+".CloudFrontDefaultCertificate", "must not be true with IAMCertificateId")
+	case iam == "" && !def:
 		m.fail(p+".CloudFrontDefaultCertificate", "must be true when no certificate is given")
 	}
-	if s := v.CertificateSource; s != nil && *s != "cloudfront" {
-		m.unsupported(p+".CertificateSource", "cloudfront")
+	out.CertificateID = iam
+	if s := v.CertificateSource; s != nil && *s != "cloudfront" && *s != "iam" {
+		m.unsupported(p+".CertificateSource", "cloudfront or iam")
 	}
 	if s := v.SSLSupportMethod; s != nil && *s != "vip" && *s != "sni-only" {
-		m.unsupported(p+".SSLSupportMethod", "vip or sni-only")
+		m.unsupported(p+".SSLSupportMethod", "vip or sni-only (edges choose certificates by SNI)")
 	}
-	if s := v.MinimumProtocolVersion; s != nil && *s != "TLSv1" {
-		m.unsupported(p+".MinimumProtocolVersion", "TLSv1, the only value with the default certificate")
+	// The model validates the policy; its default is stored as "" so a
+	// configuration read back and sent again does not change.
+	if s := v.MinimumProtocolVersion; s != nil && *s != model.DefaultMinimumProtocolVersion {
+		out.MinimumProtocolVersion = *s
 	}
 }

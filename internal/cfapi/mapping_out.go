@@ -22,7 +22,7 @@ func toConfigXML(d *model.Distribution) *distributionConfigXML {
 		Logging:                      &loggingXML{Enabled: ptr(false), IncludeCookies: ptr(false), Bucket: ptr(""), Prefix: ptr("")},
 		PriceClass:                   ptr("PriceClass_All"),
 		Enabled:                      ptr(d.Enabled),
-		ViewerCertificate:            &viewerCertificateXML{CloudFrontDefaultCertificate: ptr(true), SSLSupportMethod: ptr("vip"), MinimumProtocolVersion: ptr("TLSv1"), CertificateSource: ptr("cloudfront")},
+		ViewerCertificate:            viewerCertificateToXML(d.ViewerCertificate),
 		Restrictions:                 &restrictionsXML{GeoRestriction: geoToXML(d.GeoRestriction)},
 		WebACLId:                     ptr(""),
 		HttpVersion:                  ptr(d.HTTPVersion),
@@ -137,4 +137,18 @@ func legacyToXML(p *model.CachePolicy, x *behaviorXML) {
 	}
 	x.ForwardedValues = fv
 	x.MinTTL, x.DefaultTTL, x.MaxTTL = ptr(p.MinTTL), ptr(p.DefaultTTL), ptr(p.MaxTTL)
+}
+
+// viewerCertificateToXML writes the viewer certificate as CloudFront does:
+// an imported certificate as IAMCertificateId (and its older twin,
+// Certificate), else the default certificate; the policy in force.
+func viewerCertificateToXML(v model.ViewerCertificate) *viewerCertificateXML {
+	x := &viewerCertificateXML{MinimumProtocolVersion: ptr(v.EffectiveMinimumProtocolVersion())}
+	if v.CertificateID != "" {
+		x.IAMCertificateId, x.Certificate = ptr(v.CertificateID), ptr(v.CertificateID)
+		x.SSLSupportMethod, x.CertificateSource = ptr("sni-only"), ptr("iam")
+		return x
+	}
+	x.CloudFrontDefaultCertificate, x.SSLSupportMethod, x.CertificateSource = ptr(true), ptr("vip"), ptr("cloudfront")
+	return x
 }
