@@ -344,3 +344,57 @@ func writeTLSPEM(t *testing.T, path, typ string, der []byte) {
 		t.Fatal(fmt.Errorf("write %s: %w", path, err))
 	}
 }
+
+// The roles apart: every `pharos edge --https` presents leaves under the
+// control plane's one root (carried by the engine), and an import reaches
+// every edge.
+func TestTLS_EdgesShareOneRoot(t *testing.T) {
+	t.Parallel()
+	origin := startOrigin(t)
+	ctl := startControl(t)
+	api := ctl.asPharos()
+	rootPEM, err := os.ReadFile(filepath.Join(ctl.DataDir, "ca", "root.pem"))
+	if err != nil {
+		t.Fatalf("pharos control made no root: %v", err)
+	}
+	roots := x509.NewCertPool()
+	roots.AppendCertsFromPEM(rootPEM)
+	var edges []*tlsEdge
+	for _, id := range []string{"t1", "t2"} {
+		p := start(t, "pharos", "edge", "--nats", ctl.Engine, "--id", id, "--pop", "pop-"+id,
+			"--http", "127.0.0.1:0", "--https", "127.0.0.1:0", "--data", t.TempDir(), "--shutdown-grace", "5s")
+		m := p.waitLine(regexp.MustCompile(`^\s+https\s+https://(\S+)`), 30*time.Second)
+		edges = append(edges, &tlsEdge{addr: m[1], roots: roots})
+	}
+	spec := distSpec{Alias: "roles.tls.test", Origin: origin, DefaultTTL: 60, MaxTTL: 3600}.json(t)
+	if resp := api.api(t, "POST", "/v1/distributions", spec, nil); resp.StatusCode != http.StatusCreated {
+		t.Fatalf("create: %d", resp.StatusCode)
+	}
+	for i, e := range edges {
+		eventually(t, 15*time.Second, fmt.Sprintf("edge %d to present a leaf under the control plane's root", i+1), func() bool {
+			st, err := e.handshake("roles.tls.test", nil)
+			return err == nil && slices.Equal(st.PeerCertificates[0].DNSNames, []string{"roles.tls.test"})
+		})
+		r, _ := fetch(t, e.client(nil, true), "https://roles.tls.test/_origin/health")
+		if r.Status != http.StatusOK {
+			t.Fatalf("edge %d over HTTPS: %d", i+1, r.Status)
+		}
+	}
+	ca := testCA(t)
+	leaf, _ := ca.Issue([]string{"roles.tls.test"}, time.Now())
+	key, _ := x509.MarshalPKCS8PrivateKey(leaf.PrivateKey)
+	body := map[string]string{
+		"certificate": string(pem.EncodeToMemory(&pem.Block{Type: "CERTIFICATE", Bytes: leaf.Certificate[0]})),
+		"privateKey":  string(pem.EncodeToMemory(&pem.Block{Type: "PRIVATE KEY", Bytes: key})),
+	}
+	if resp := api.api(t, "POST", "/v1/certificates", body, nil); resp.StatusCode != http.StatusCreated {
+		b, _ := io.ReadAll(resp.Body)
+		t.Fatalf("import: %d %s", resp.StatusCode, b)
+	}
+	for i, e := range edges {
+		eventually(t, 15*time.Second, fmt.Sprintf("edge %d to present the imported certificate", i+1), func() bool {
+			st, err := e.handshake("roles.tls.test", &tls.Config{RootCAs: ca.Pool()})
+			return err == nil && st.PeerCertificates[0].Equal(leaf.Leaf)
+		})
+	}
+}
