@@ -272,7 +272,7 @@ func (s *Server) status(st control.Stored) string {
 }
 
 // deployWait bounds how long a create or update waits for the edges to
-// apply it before answering.
+// apply it before answering (Server.deployWait; tests shorten it).
 const deployWait = 5 * time.Second
 
 // awaitDeployed waits, briefly, until every live edge has applied st. On a
@@ -280,7 +280,7 @@ const deployWait = 5 * time.Second
 // poll of the SDK's distribution-deployed waiter, which would otherwise
 // sleep 60 s) already says Deployed; past the bound it answers InProgress.
 func (s *Server) awaitDeployed(ctx context.Context, st control.Stored) control.Stored {
-	deadline := time.Now().Add(deployWait)
+	deadline := time.Now().Add(s.deployWait)
 	for s.status(st) != "Deployed" && time.Now().Before(deadline) {
 		select {
 		case <-ctx.Done():

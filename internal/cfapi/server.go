@@ -29,8 +29,8 @@ type Server struct {
 	// Applied reports the configuration revision the edges have applied; a
 	// distribution is Deployed once it is at or past its own revision (as
 	// control.API.Applied). nil: everything is Deployed.
-	Applied func() uint64
-	now     func() time.Time
+	Applied    func() uint64
+	deployWait time.Duration
 }
 
 // extraRoutes lets files of this package add operations without editing
@@ -41,7 +41,7 @@ var extraRoutes []func(*Server)
 // New returns the API handler. inv may be nil (invalidations then answer
 // NotImplemented).
 func New(svc *control.Service, inv *control.Invalidations, creds control.Credentials, log *slog.Logger) *Server {
-	s := &Server{svc: svc, inv: inv, log: log, mux: http.NewServeMux(), now: time.Now,
+	s := &Server{svc: svc, inv: inv, log: log, mux: http.NewServeMux(), deployWait: deployWait,
 		verify: &sigv4.Verifier{Service: "cloudfront", AccessKeyID: creds.AccessKeyID,
 			SecretAccessKey: creds.SecretAccessKey, MaxBody: maxBody}}
 	s.registerDistributions()
