@@ -181,6 +181,7 @@ func applyDistributions(ctx context.Context, c *apiclient.Client, want []model.D
 func sameConfig(a, b model.Distribution) bool {
 	norm := func(d model.Distribution) []byte {
 		d.ApplyDefaults()
+		d.StripResolved() // policy content and keys the control plane filled in
 		d.ID, d.DomainName, d.LastModified = "", "", time.Time{}
 		j, _ := json.Marshal(d)
 		return j

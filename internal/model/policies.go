@@ -240,3 +240,26 @@ func validResourceName(s string) bool {
 	}
 	return true
 }
+
+// StripResolved removes what the control plane fills in when it stores a
+// distribution — policy content next to a policy id, the trusted keys of
+// key groups — leaving what a user configures: two documents that differ
+// only in resolved content compare equal afterwards.
+func (d *Distribution) StripResolved() {
+	strip := func(b *Behavior) {
+		if b.CachePolicy != nil && b.CachePolicyID != "" && b.CachePolicy.ID == b.CachePolicyID {
+			b.CachePolicy = nil
+		}
+		if b.OriginRequest != nil && b.OriginRequestPolicyID != "" && b.OriginRequest.ID == b.OriginRequestPolicyID {
+			b.OriginRequest = nil
+		}
+		if b.ResponseHeaders != nil && b.ResponseHeadersPolicyID != "" && b.ResponseHeaders.ID == b.ResponseHeadersPolicyID {
+			b.ResponseHeaders = nil
+		}
+		b.TrustedKeys = nil
+	}
+	strip(&d.DefaultBehavior)
+	for i := range d.Behaviors {
+		strip(&d.Behaviors[i])
+	}
+}

@@ -6,6 +6,7 @@ import (
 	"crypto/rand"
 	"crypto/rsa"
 	"crypto/x509"
+	"encoding/json"
 	"encoding/pem"
 	"regexp"
 	"slices"
@@ -258,5 +259,26 @@ func TestTags(t *testing.T) {
 		if ok != (want[0] != "") || k != want[0] || id != want[1] {
 			t.Errorf("ParseARN(%q) = %q, %q, %v", arn, k, id, ok)
 		}
+	}
+}
+
+func TestStripResolved(t *testing.T) {
+	user := validDist()
+	user.DefaultBehavior.CachePolicy = nil
+	user.DefaultBehavior.CachePolicyID = "658327ea-f89d-4fab-a63d-7e88639e58f6"
+	user.DefaultBehavior.ResponseHeadersPolicyID = "67f7725c-6f97-4210-82d7-5512b31e9d03"
+	stored := *user
+	stored.DefaultBehavior.ResponseHeaders = nil
+	stored.ApplyDefaults()
+	cp, _ := ManagedCachePolicy(stored.DefaultBehavior.CachePolicyID)
+	stored.DefaultBehavior.CachePolicy = &cp
+	stored.DefaultBehavior.TrustedKeys = []TrustedKey{{ID: "K1"}}
+	user.ApplyDefaults()
+	user.StripResolved()
+	stored.StripResolved()
+	a, _ := json.Marshal(user)
+	b, _ := json.Marshal(stored)
+	if string(a) != string(b) {
+		t.Errorf("after StripResolved:\n%s\n%s", a, b)
 	}
 }
