@@ -143,7 +143,7 @@ func (s *Server) WaitRevision(ctx context.Context, rev uint64) error {
 // ServeHTTP routes a viewer request to its distribution and behaviour and
 // runs that behaviour's stage chain.
 func (s *Server) ServeHTTP(w http.ResponseWriter, r *http.Request) {
-	x := &Exchange{W: w, R: r, Now: s.now(), HTTPS: r.TLS != nil}
+	x := &Exchange{W: w, R: r, Now: s.now(), HTTPS: s.viewerHTTPS(r)}
 	x.ReqID = s.idPrefix + strconv.FormatUint(s.reqSeq.Add(1), 36)
 	if requestHeadSize(r) > maxRequestHead {
 		w.Header().Set("Connection", "close")

@@ -2,7 +2,6 @@ package edge
 
 import (
 	"net/http"
-	"net/netip"
 	"strings"
 )
 
@@ -41,15 +40,4 @@ func geoStage(s *Server, b *Behavior) Stage {
 func restrictsGeo(b *Behavior) bool {
 	t := b.dist.Model.GeoRestriction.Type
 	return t == "whitelist" || t == "blacklist"
-}
-
-// viewerAddr is the viewer's address and port: the connection's peer, or,
-// when the peer is a trusted proxy (--trust-forwarded), the right-most
-// untrusted X-Forwarded-For address (port 0).
-func (s *Server) viewerAddr(r *http.Request) netip.AddrPort {
-	peer, err := netip.ParseAddrPort(r.RemoteAddr)
-	if err != nil {
-		return netip.AddrPort{}
-	}
-	return s.cfg.TrustForwarded.Viewer(peer, r.Header["X-Forwarded-For"])
 }

@@ -101,3 +101,35 @@ func TestViewerChecksLeaveTheFastPath(t *testing.T) {
 		t.Error("a geo-restricted distribution's behaviour is on the fast path")
 	}
 }
+
+// Behind a trusted proxy that ended the viewer's TLS, X-Forwarded-Proto:
+// https counts as HTTPS; from anyone else it does not.
+func TestViewerProtocolBehindTrustedProxy(t *testing.T) {
+	o := newTestOrigin(t, func(w http.ResponseWriter, r *http.Request) { w.Write([]byte(r.Header.Get("X-Forwarded-Proto"))) })
+	s := geoEdge(t) // trusts 127.0.0.9
+	d := simpleDist(distID('L'), "lb.test", o.modelOrigin(t, "o1"), nil)
+	d.DefaultBehavior.ViewerProtocolPolicy = "redirect-to-https"
+	apply(t, s, 1, d)
+	for _, c := range []struct {
+		remote, proto string
+		status        int
+	}{
+		{"127.0.0.9:1", "https", 200},
+		{"127.0.0.9:1", "http, https", 200},
+		{"127.0.0.9:1", "https, http", 301},
+		{"127.0.0.9:1", "", 301},
+		{"127.0.0.3:1", "https", 301},
+	} {
+		var h http.Header
+		if c.proto != "" {
+			h = http.Header{"X-Forwarded-Proto": {c.proto}}
+		}
+		w := serveFrom(s, c.remote, "http://lb.test/x", h)
+		if w.Code != c.status {
+			t.Errorf("from %s with X-Forwarded-Proto %q: %d, want %d", c.remote, c.proto, w.Code, c.status)
+		}
+		if w.Code == 200 && w.Body.String() != "https" {
+			t.Errorf("origin saw X-Forwarded-Proto %q, want https", w.Body)
+		}
+	}
+}

@@ -209,4 +209,11 @@ func (env *geoEnv) testViewerProtocolPolicy(t *testing.T) {
 	if n := originCount(t, env.origin, "/a/b?x=1&y=%2F"); n != 0 {
 		t.Errorf("a redirected request reached the origin %d times", n)
 	}
+	// A trusted load balancer that ended the viewer's TLS says so.
+	if r := env.from(t, trustedLB, "GET", "vpp.geo", "/lb", "X-Forwarded-Proto: https"); r.Status != 200 {
+		t.Errorf("HTTPS viewer behind the trusted load balancer: %d", r.Status)
+	}
+	if r := env.from(t, untrustedLB, "GET", "vpp.geo", "/lb", "X-Forwarded-Proto: https"); r.Status != 301 {
+		t.Errorf("X-Forwarded-Proto from an untrusted peer: %d, want 301", r.Status)
+	}
 }
