@@ -202,7 +202,7 @@ func startPharos(t *testing.T, args ...string) *pharos {
 	if !slices.Contains(args, "--https") { // the default :8443 would be shared, and not loopback
 		args = append(args, "--https", "127.0.0.1:0")
 	}
-	args = append([]string{"up", "--http", "127.0.0.1:0", "--api", "127.0.0.1:0", "--dns", "127.0.0.1:0", "--shutdown-grace", "10s"}, args...)
+	args = append([]string{"up", "--http", "127.0.0.1:0", "--api", "127.0.0.1:0", "--dns", "127.0.0.1:0", "--https", "127.0.0.1:0", "--shutdown-grace", "10s"}, args...)
 	p := start(t, "pharos", args...)
 	ph := &pharos{proc: p, DataDir: data}
 	ph.Edge = p.waitLine(edgeRe, 30*time.Second)[1]
