@@ -6,6 +6,7 @@ import (
 	"io"
 	"net"
 	"net/http"
+	"strconv"
 	"time"
 
 	"github.com/quic-go/quic-go"
@@ -48,7 +49,7 @@ func (ts *tlsServing) serveH3(w http.ResponseWriter, r *http.Request) {
 	d := ts.s.table.Load().Lookup(hostOnly(r.Host))
 	if d != nil && !d.Model.OffersHTTP3() {
 		x := &Exchange{W: w, R: r, Now: ts.s.now(), HTTPS: true}
-		x.ReqID = ts.s.idPrefix + "h3"
+		x.ReqID = ts.s.idPrefix + strconv.FormatUint(ts.s.reqSeq.Add(1), 36)
 		ts.s.edgeError(x, http.StatusMisdirectedRequest, "421 Misdirected Request: HTTP/3 is not enabled for this distribution")
 		return
 	}
