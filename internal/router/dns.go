@@ -222,7 +222,12 @@ func (r *Router) resolve(m *dns.Msg, q dns.Question, c Client) int {
 // answerEdges answers the best edges' addresses of qtype's family.
 func (r *Router) answerEdges(m *dns.Msg, qname string, qtype uint16, c Client) {
 	edges := r.edges.Snapshot()
-	ranked := Rank(make([]*Edge, 0, len(edges)), edges, c, 0)
+	// A small array keeps the ranking off the heap for the usual few edges.
+	var buf [16]*Edge
+	ranked := Rank(buf[:0], edges, c, 0)
+	if m.Answer == nil {
+		m.Answer = make([]dns.RR, 0, r.answers)
+	}
 	n := 0
 	for _, e := range ranked {
 		before := len(m.Answer)
@@ -243,14 +248,28 @@ func appendAddrs(rrs []dns.RR, qname string, qtype uint16, ttl uint32, addrs []n
 		hdr := dns.RR_Header{Name: qname, Rrtype: qtype, Class: dns.ClassINET, Ttl: ttl}
 		switch {
 		case qtype == dns.TypeA && a.Is4():
-			ip := a.As4()
-			rrs = append(rrs, &dns.A{Hdr: hdr, A: net.IP(ip[:])})
+			rr := &aRecord{ip: a.As4()}
+			rr.A = dns.A{Hdr: hdr, A: rr.ip[:]}
+			rrs = append(rrs, &rr.A)
 		case qtype == dns.TypeAAAA && a.Is6():
-			ip := a.As16()
-			rrs = append(rrs, &dns.AAAA{Hdr: hdr, AAAA: net.IP(ip[:])})
+			rr := &aaaaRecord{ip: a.As16()}
+			rr.AAAA = dns.AAAA{Hdr: hdr, AAAA: rr.ip[:]}
+			rrs = append(rrs, &rr.AAAA)
 		}
 	}
 	return rrs
+}
+
+// aRecord and aaaaRecord hold a record and its address in one allocation
+// (answers are built for every query).
+type aRecord struct {
+	dns.A
+	ip [4]byte
+}
+
+type aaaaRecord struct {
+	dns.AAAA
+	ip [16]byte
 }
 
 func (r *Router) soa(n *names) dns.RR {
