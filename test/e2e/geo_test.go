@@ -1,9 +1,13 @@
 package e2e
 
 import (
+	"context"
+	"crypto/tls"
+	"crypto/x509"
 	"io"
 	"net"
 	"net/http"
+	"os"
 	"path/filepath"
 	"strings"
 	"testing"
@@ -36,6 +40,7 @@ func TestGeoRestrictionAndViewerProtocol(t *testing.T) {
 	t.Run("TrustForwarded", env.testTrustForwarded)
 	t.Run("ViewerHeaders", env.testViewerHeaders)
 	t.Run("ViewerProtocolPolicy", env.testViewerProtocolPolicy)
+	t.Run("RedirectLandsOnHTTPS", env.testRedirectLandsOnHTTPS)
 }
 
 func newGeoEnv(t *testing.T) *geoEnv {
@@ -215,5 +220,49 @@ func (env *geoEnv) testViewerProtocolPolicy(t *testing.T) {
 	}
 	if r := env.from(t, untrustedLB, "GET", "vpp.geo", "/lb", "X-Forwarded-Proto: https"); r.Status != 301 {
 		t.Errorf("X-Forwarded-Proto from an untrusted peer: %d, want 301", r.Status)
+	}
+}
+
+// httpsClient trusts the root of the `pharos up` whose data directory is
+// dataDir and sends every request to addr, without following redirects.
+func httpsClient(t *testing.T, dataDir, addr string) *http.Client {
+	t.Helper()
+	pemBytes, err := os.ReadFile(filepath.Join(dataDir, "ca", "root.pem"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	roots := x509.NewCertPool()
+	if !roots.AppendCertsFromPEM(pemBytes) {
+		t.Fatal("no certificate in the CDN's root.pem")
+	}
+	return &http.Client{
+		Transport: &http.Transport{
+			TLSClientConfig: &tls.Config{RootCAs: roots},
+			DialContext: func(ctx context.Context, network, _ string) (net.Conn, error) {
+				return (&net.Dialer{}).DialContext(ctx, network, addr)
+			},
+		},
+		CheckRedirect: func(*http.Request, []*http.Request) error { return http.ErrUseLastResponse },
+		Timeout:       30 * time.Second,
+	}
+}
+
+// The Location of a redirect-to-https answer leads to the edge's HTTPS
+// listener, where the behaviours serve.
+func (env *geoEnv) testRedirectLandsOnHTTPS(t *testing.T) {
+	loc := env.from(t, viewerUS, "GET", "vpp.geo", "/_origin/echo?x=1").Header.Get("Location")
+	if loc == "" {
+		t.Fatal("no redirect")
+	}
+	c := httpsClient(t, env.ph.DataDir, "127.0.0.1:"+env.httpsPort)
+	for _, u := range []string{loc, "https://vpp.geo:" + env.httpsPort + "/only/x"} {
+		resp, err := c.Get(u)
+		if err != nil {
+			t.Fatalf("GET %s: %v", u, err)
+		}
+		resp.Body.Close()
+		if resp.StatusCode != http.StatusOK {
+			t.Errorf("GET %s over TLS: %d, want 200", u, resp.StatusCode)
+		}
 	}
 }

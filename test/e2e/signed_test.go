@@ -48,6 +48,7 @@ func TestSignedURLsAndCookies(t *testing.T) {
 	t.Run("PharosSign", env.testPharosSign)
 	t.Run("Refusals", env.testRefusals)
 	t.Run("CachedObjectStillNeedsSignature", env.testCachedNeedsSignature)
+	t.Run("HTTPS", env.testHTTPS)
 }
 
 func newSignedEnv(t *testing.T) *signedEnv {
@@ -389,5 +390,31 @@ func (env *signedEnv) testCachedNeedsSignature(t *testing.T) {
 	expectRefused(t, env.fetch(t, viewerURL(path)), "MissingKey")
 	if n := originCount(t, env.origin, path); n != 1 {
 		t.Errorf("origin saw %s %d times, want 1", path, n)
+	}
+}
+
+// Over TLS the scheme signed is https: an https:// URL verifies there, and
+// the same path signed as http:// does not.
+func (env *signedEnv) testHTTPS(t *testing.T) {
+	m := httpsRe.FindStringSubmatch(env.ph.Output())
+	if m == nil {
+		t.Fatalf("no https line in the banner:\n%s", env.ph.Output())
+	}
+	c := httpsClient(t, env.ph.DataDir, m[1])
+	s := sign.NewURLSigner(env.rsaID, env.rsaKey)
+	for scheme, want := range map[string]int{"https": 200, "http": 403} {
+		signed, err := s.Sign(scheme+"://"+signedHost+"/_origin/echo/tls", time.Now().Add(time.Hour))
+		if err != nil {
+			t.Fatal(err)
+		}
+		u := "https://" + signedHost + strings.TrimPrefix(signed, scheme+"://"+signedHost)
+		resp, err := c.Get(u)
+		if err != nil {
+			t.Fatalf("GET %s: %v", u, err)
+		}
+		resp.Body.Close()
+		if resp.StatusCode != want {
+			t.Errorf("%s-signed URL over TLS: %d, want %d", scheme, resp.StatusCode, want)
+		}
 	}
 }
