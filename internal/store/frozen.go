@@ -18,16 +18,17 @@ const inlineMax = 32 << 10
 
 // Per-object bytes the index holds besides the object's own bytes, which
 // Put charges so that --cache-mem bounds real memory rather than payload
-// (before, a 100-byte object was charged about 1.1 KB and took 2.9 KB).
-// Measured on Go 1.26 with BenchmarkMemoryPerObject (internal/edge: 485 B of
-// heap per frozen 100-byte object, of which 256 B is its allocation and
-// 96 B its edge metadata) and TestCacheMemBoundsTheHeap (eviction running).
+// (before, a 100-byte object was charged about 780 B and took 1.4 KB of
+// heap). Measured on Go 1.26 with BenchmarkMemoryPerObject (internal/edge:
+// 473 B of heap per frozen 100-byte object, of which 256 B is its
+// allocation and 96 B its edge metadata) and TestCacheMemBoundsTheHeap
+// (eviction running).
 const (
-	// frozenOverhead: the Object (96 B); its map slot in a shard (a 16-byte
-	// key and an 8-byte pointer at the map's load, about 40 B); and the
+	// frozenOverhead: the Object (96 B); its slot in a shard's map (a
+	// 16-byte hash and pointer at the map's load, about 24 B); and the
 	// ghost queue's share (a 16-byte ring entry and a map slot for each key
 	// it remembers, at most one per object in the main queue, about 40 B).
-	frozenOverhead = 176
+	frozenOverhead = 160
 	// streamOverhead: an object kept in its growing form adds a Body
 	// (112 B) and its sentinel chunk (32 B), rounded up.
 	streamOverhead = frozenOverhead + 160

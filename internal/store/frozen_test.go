@@ -207,3 +207,30 @@ func TestFrozenAccountingUnderEviction(t *testing.T) {
 		t.Fatalf("Len %d Used %d; the objects add up to %d, %d; evictions %d", m.Len(), m.Used(), n, used, m.Stats().Evictions.Load())
 	}
 }
+
+// TestHashCollisionDisplaces plants a stored object under another key's
+// hash, as a 64-bit collision would: lookups of that key miss, and storing
+// it displaces the other object with the accounting kept whole.
+func TestHashCollisionDisplaces(t *testing.T) {
+	m := NewMemory(1<<20, 0)
+	m.Put("b", fzObject("HEAD", "bee"))
+	sb, hb := m.shardString("b")
+	sa, ha := m.shardString("a")
+	b := sb.objs[hb]
+	delete(sb.objs, hb)
+	sa.objs[ha] = b // "b" now sits where "a" hashes
+
+	if o := m.Get([]byte("a")); o != nil {
+		t.Fatalf("Get(a) found %q's object", o.Key())
+	}
+	if m.Remove("a", nil) {
+		t.Fatal("Remove(a) removed b's object")
+	}
+	m.Put("a", fzObject("HEAD", "ay"))
+	if o := m.Get([]byte("a")); o == nil || readObject(t, o) != "ay" {
+		t.Fatal("a was not stored")
+	}
+	if m.Len() != 1 || m.Used() != m.Get([]byte("a")).cost {
+		t.Fatalf("Len %d Used %d after b was displaced", m.Len(), m.Used())
+	}
+}

@@ -27,9 +27,13 @@ type Memory struct {
 	stats   Stats
 }
 
+// shard maps a key's 64-bit hash to its object: a 16-byte map slot instead
+// of a string key's 24, and a lookup hashes the key once (for the shard and
+// the slot). The object's own key is compared on every lookup, so two keys
+// whose hashes collide only ever displace each other, as an eviction would.
 type shard struct {
 	mu    sync.RWMutex
-	objs  map[string]*Object
+	objs  map[uint64]*Object
 	fills map[string]*Fill
 }
 
@@ -46,19 +50,21 @@ func NewMemory(maxBytes, maxObject int64) *Memory {
 	}
 	m := &Memory{seed: maphash.MakeSeed(), maxBytes: maxBytes, maxObj: maxObject}
 	for i := range m.shards {
-		m.shards[i].objs = make(map[string]*Object)
+		m.shards[i].objs = make(map[uint64]*Object)
 		m.shards[i].fills = make(map[string]*Fill)
 	}
 	m.evict.init(maxBytes)
 	return m
 }
 
-func (m *Memory) shard(key []byte) *shard {
-	return &m.shards[maphash.Bytes(m.seed, key)%shardCount]
+func (m *Memory) shard(key []byte) (*shard, uint64) {
+	h := maphash.Bytes(m.seed, key)
+	return &m.shards[h%shardCount], h
 }
 
-func (m *Memory) shardString(key string) *shard {
-	return &m.shards[maphash.String(m.seed, key)%shardCount]
+func (m *Memory) shardString(key string) (*shard, uint64) {
+	h := maphash.String(m.seed, key)
+	return &m.shards[h%shardCount], h
 }
 
 // MaxObject is the largest body the store keeps.
@@ -75,9 +81,12 @@ func (m *Memory) Stats() *Stats { return &m.stats }
 
 // Get returns the object stored under key, or nil. It does not allocate.
 func (m *Memory) Get(key []byte) *Object {
-	s := m.shard(key)
+	s, h := m.shard(key)
 	s.mu.RLock()
-	o := s.objs[string(key)]
+	o := s.objs[h]
+	if o != nil && o.key != string(key) {
+		o = nil // another key with the same hash
+	}
 	s.mu.RUnlock()
 	if o == nil {
 		m.stats.Misses.Add(1)
@@ -91,7 +100,7 @@ func (m *Memory) Get(key []byte) *Object {
 // Begin starts or joins the fill for key. The leader (leader == true) must
 // eventually call Finish; the others call Wait on the returned fill.
 func (m *Memory) Begin(key []byte) (f *Fill, leader bool) {
-	s := m.shard(key)
+	s, _ := m.shard(key)
 	s.mu.Lock()
 	defer s.mu.Unlock()
 	if f := s.fills[string(key)]; f != nil {
@@ -112,7 +121,7 @@ func (m *Memory) Publish(f *Fill, obj *Object, err error) { f.publish(obj, err) 
 // publishes nil to waiters if the leader never published.
 func (m *Memory) Finish(f *Fill) {
 	f.publish(nil, nil)
-	s := m.shardString(f.key)
+	s, _ := m.shardString(f.key)
 	s.mu.Lock()
 	if s.fills[f.key] == f {
 		delete(s.fills, f.key)
@@ -130,6 +139,7 @@ func (m *Memory) Put(key string, obj *Object) bool {
 	if err != nil && !done || obj.Body != nil && !obj.Body.attached() || size > m.maxObj {
 		return false
 	}
+	given := obj
 	if f := freeze(key, obj); f != nil {
 		obj = f
 	}
@@ -147,18 +157,19 @@ func (m *Memory) Put(key string, obj *Object) bool {
 	m.evictMu.Lock()
 	// obj may be stored already: under another key, it moves; under key, the
 	// old cost must leave the accounting before the new one replaces it.
-	if obj.queue != queueNone && obj.key != key {
-		m.removeLocked(obj.key, obj)
+	if given.queue != queueNone && given.key != key {
+		m.removeLocked(given.key, given)
 	}
-	s := m.shardString(key)
+	s, h := m.shardString(key)
 	s.mu.RLock()
-	old := s.objs[key]
+	old := s.objs[h]
 	s.mu.RUnlock()
 	wasMain := false
 	if old != nil {
 		// A replacement (a 304 refresh, a refetch) is the same content's
 		// newer copy: it keeps the old one's standing in the main queue.
-		wasMain = old.queue == queueMain
+		// (Another key with the same hash just leaves.)
+		wasMain = old.queue == queueMain && old.key == key
 		m.unlinkLocked(old) // still found by Get until replaced below
 	}
 	// Make room first, as the paper does: obj cannot be its own victim.
@@ -178,9 +189,9 @@ func (m *Memory) Put(key string, obj *Object) bool {
 		obj.key = key
 	}
 	obj.cost = cost
-	s.objs[key] = obj
+	s.objs[h] = obj
 	s.mu.Unlock()
-	ghost := m.evict.ghostHas(maphash.String(m.seed, key))
+	ghost := m.evict.ghostHas(h)
 	m.evict.insert(obj, ghost || wasMain)
 	m.used.Add(cost)
 	m.count.Add(1)
@@ -194,7 +205,7 @@ func (m *Memory) Put(key string, obj *Object) bool {
 func (m *Memory) Remove(key string, obj *Object) bool {
 	if obj == nil {
 		// An invalidation: a fill in flight for key fetched too early.
-		s := m.shardString(key)
+		s, _ := m.shardString(key)
 		s.mu.RLock()
 		if f := s.fills[key]; f != nil {
 			f.invalidated.Store(true)
@@ -207,14 +218,14 @@ func (m *Memory) Remove(key string, obj *Object) bool {
 }
 
 func (m *Memory) removeLocked(key string, obj *Object) bool {
-	s := m.shardString(key)
+	s, h := m.shardString(key)
 	s.mu.Lock()
-	cur := s.objs[key]
-	if cur == nil || (obj != nil && cur != obj) {
+	cur := s.objs[h]
+	if cur == nil || cur.key != key || (obj != nil && cur != obj) {
 		s.mu.Unlock()
 		return false
 	}
-	delete(s.objs, key)
+	delete(s.objs, h)
 	s.mu.Unlock()
 	m.unlinkLocked(cur)
 	return true
@@ -242,10 +253,10 @@ func (m *Memory) Range(fn func(key string, o *Object) bool) {
 
 // dropLocked removes an evicted object from its shard and the accounting.
 func (m *Memory) dropLocked(o *Object) {
-	s := m.shardString(o.key)
+	s, h := m.shardString(o.key)
 	s.mu.Lock()
-	if s.objs[o.key] == o {
-		delete(s.objs, o.key)
+	if s.objs[h] == o {
+		delete(s.objs, h)
 	}
 	s.mu.Unlock()
 	m.used.Add(-o.cost)
