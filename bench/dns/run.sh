@@ -59,6 +59,8 @@ fi
 
 mkdir -p bin bench/out
 go build -o bin/pharos ./cmd/pharos
+commit=$(git rev-parse --short HEAD 2>/dev/null || echo dev)
+git diff --quiet HEAD -- internal/router cmd/pharos internal/node 2>/dev/null || commit="$commit+changes"
 work=$(mktemp -d)
 pids=()
 cleanup() {
@@ -263,7 +265,7 @@ stamp=$(date -u +%Y-%m-%dT%H%MZ)
 report=bench/out/dns-$stamp.md
 raw=bench/out/dns-$stamp
 mkdir -p "$raw"
-declare -A qps lat lost cpu
+declare -A qps lat lost cpu usq
 measure() { # name pid server round
 	local name=$1 pid=$2 server=$3 r=$4 out c0 c1
 	wait_quiet
@@ -275,8 +277,10 @@ measure() { # name pid server round
 	lat[$name,$r]=$(awk '/Average Latency \(s\):/ { printf "%.3f", $4 * 1000 }' "$out")
 	lost[$name,$r]=$(awk '/Queries lost:/ { gsub(/[()%]/, "", $4); print $4 }' "$out")
 	cpu[$name,$r]=$(awk -v a="$c0" -v b="$c1" -v d="$DURATION" 'BEGIN { printf "%.2f", (b - a) / d }')
-	printf '%-6s round %d: %10s q/s, avg latency %s ms, lost %s %%, server %s cores (%s; %s)\n' \
-		"$name" "$r" "${qps[$name,$r]}" "${lat[$name,$r]}" "${lost[$name,$r]}" "${cpu[$name,$r]}" \
+	# Server CPU per query: steadier than q/s when the machine is shared.
+	usq[$name,$r]=$(awk -v a="$c0" -v b="$c1" -v d="$DURATION" -v q="${qps[$name,$r]}" 'BEGIN { printf "%.1f", q > 0 ? 1e6 * (b - a) / d / q : 0 }')
+	printf '%-6s round %d: %7s q/s, avg latency %s ms, lost %s %%, server %s cores, %s µs CPU/query (%s; %s)\n' \
+		"$name" "$r" "${qps[$name,$r]}" "${lat[$name,$r]}" "${lost[$name,$r]}" "${cpu[$name,$r]}" "${usq[$name,$r]}" \
 		"$(sed -n 's/.*Response codes: *//p' "$out")" "$QUIET" | tee -a "$raw/rounds.txt"
 }
 
@@ -288,7 +292,7 @@ answered_nyc() {
 }
 nyc_before=$(answered_nyc)
 
-echo "pharos $(git rev-parse --short HEAD 2>/dev/null || echo dev), $(nproc) cores, $(date -u +%FT%TZ)," \
+echo "pharos $commit, $(nproc) cores, $(date -u +%FT%TZ)," \
 	"load average $(cut -d' ' -f1-3 /proc/loadavg)"
 echo "dnsperf ${perf_args[*]}"
 for r in $(seq 1 "$ROUNDS"); do
@@ -331,7 +335,7 @@ col() { # metric name
 {
 	echo "# DNS: pharos router and Knot DNS, $(date -u +%FT%TZ)"
 	echo
-	echo "pharos $(git rev-parse --short HEAD 2>/dev/null || echo dev), $(nproc) cores ($(grep -m1 'model name' /proc/cpuinfo | cut -d: -f2 | sed 's/^ //')), $(knotd --version), $(dnsperf -h 2>&1 | grep Version)"
+	echo "pharos $commit, $(nproc) cores ($(grep -m1 'model name' /proc/cpuinfo | cut -d: -f2 | sed 's/^ //')), $(knotd --version), $(dnsperf -h 2>&1 | grep Version)"
 	echo
 	echo "\`ROUNDS=$ROUNDS DURATION=$DURATION CLIENTS=$CLIENTS THREADS=$THREADS OUTSTANDING=$OUTSTANDING ECS=$ECS DISTS=$DISTS NX_PCT=$NX_PCT bench/dns/run.sh\`: dnsperf ${perf_args[*]}"
 	echo
@@ -343,6 +347,8 @@ col() { # metric name
 	echo "| average latency, ms | $pl | $kl | $(awk -v a="$pl" -v b="$kl" 'BEGIN { printf "%.2f", a / b }') |"
 	echo "| queries lost, % | $(col lost pharos | median) | $(col lost knot | median) | |"
 	echo "| server CPU, cores | $(col cpu pharos | median) | $(col cpu knot | median) | |"
+	pu=$(col usq pharos | median) ku=$(col usq knot | median)
+	echo "| server CPU per query, µs | $pu | $ku | $(awk -v a="$pu" -v b="$ku" 'BEGIN { printf "%.2f", b > 0 ? a / b : 0 }') |"
 	echo
 	[ "$ECS" = 1 ] && echo "Answers naming edge-nyc first during the pharos runs: $nyc of $noerror NOERROR answers." && echo
 	echo "Rounds:"
