@@ -19,31 +19,47 @@ import (
 // is not nil, HTTP/3 over QUIC on pc (http3.go), until ctx is done; then
 // both shut down gracefully (up to grace). Every request goes through
 // ServeHTTP, the same handler as plain HTTP, so caching and every stage
-// behave the same whatever the protocol. The plain-HTTP fast path does not
-// take TLS connections.
+// behave the same whatever the protocol. HTTP/1.1 connections start on the
+// fast path, as plain ones do (tlsaccept.go).
 func (s *Server) ServeTLS(ctx context.Context, l net.Listener, pc net.PacketConn, tc *TLSCerts, grace time.Duration) error {
 	ts := &tlsServing{s: s, tc: tc}
-	srv := s.HTTPServer()
 	if pc != nil {
 		ts.altSvc = `h3=":` + strconv.Itoa(pc.LocalAddr().(*net.UDPAddr).Port) + `"; ma=86400`
 	}
+	srv := s.HTTPServer()
 	srv.Handler = http.HandlerFunc(ts.serveHTTPS)
-	srv.TLSConfig = &tls.Config{GetConfigForClient: ts.configTCP}
-	errc := make(chan error, 2)
-	go func() { errc <- srv.ServeTLS(l, "", "") }()
+	srv.ConnContext = tlsConnContext
+	acc := &tlsAcceptor{ts: ts, cfg: &tls.Config{GetConfigForClient: ts.configTCP}, direct: newHandoffListener(l.Addr())}
+	errc := make(chan error, 5)
+	go func() { errc <- srv.Serve(acc.direct) }() // net/http sets up h2 for *tls.Conn by ALPN
+	var fs *fastServer
+	if !s.cfg.DisableFastPath {
+		fs = newFastServer(s, l.Addr())
+		acc.fast = newHandoffListener(l.Addr())
+		go func() { errc <- srv.Serve(fs.handoff) }()
+		go func() { errc <- fs.accept(acc.fast) }()
+	}
+	go func() { errc <- acc.accept(l) }()
 	var h3 *h3Server
 	if pc != nil {
 		h3 = ts.newH3(pc)
 		go func() { errc <- h3.serve() }()
 	}
+	var err error
 	select {
-	case err := <-errc:
-		l.Close()
+	case err = <-errc:
+	case <-ctx.Done():
+	}
+	l.Close()
+	if acc.fast != nil {
+		acc.fast.Close()
+	}
+	if err != nil {
+		srv.Close()
 		if h3 != nil {
 			h3.srv.Close()
 		}
 		return fmt.Errorf("edge: serve https: %w", err)
-	case <-ctx.Done():
 	}
 	sctx, cancel := context.WithTimeout(context.Background(), grace)
 	defer cancel()
@@ -52,7 +68,10 @@ func (s *Server) ServeTLS(ctx context.Context, l net.Listener, pc net.PacketConn
 		wg.Add(1)
 		go func() { defer wg.Done(); h3.srv.Shutdown(sctx) }()
 	}
-	err := srv.Shutdown(sctx)
+	if fs != nil {
+		fs.shutdown(sctx)
+	}
+	err = srv.Shutdown(sctx)
 	wg.Wait()
 	if err != nil && !errors.Is(err, context.DeadlineExceeded) {
 		return fmt.Errorf("edge: shutdown https: %w", err)
@@ -80,6 +99,7 @@ type confKey struct {
 // distributions that offer it, then serves as for plain HTTP. Alt-Svc is
 // not sent on plain HTTP: clients take an alternative only for https.
 func (ts *tlsServing) serveHTTPS(w http.ResponseWriter, r *http.Request) {
+	restoreTLS(r)
 	if ts.altSvc != "" {
 		if d := ts.s.table.Load().Lookup(hostOnly(r.Host)); d != nil && d.Model.OffersHTTP3() {
 			w.Header().Set("Alt-Svc", ts.altSvc)

@@ -272,6 +272,31 @@ func TestTLS(t *testing.T) {
 		}
 	})
 
+	t.Run("HTTPS/1.1 starts on the fast path and stays HTTPS when handed off", func(t *testing.T) {
+		// The quick-start distribution offers no HTTP/3, so its HTTP/1.1
+		// connections start on the fast path; one connection per request.
+		c := e.client(nil, false)
+		c.Transport.(*http.Transport).DisableKeepAlives = true
+		url := "https://" + e.quick + "/tls-fast?cc=max-age=300&size=1024"
+		var body string
+		for i, want := range []string{"Miss from pharos", "Hit from pharos", "Hit from pharos"} {
+			r, resp := fetch(t, c, url)
+			if r.Status != http.StatusOK || r.xcache() != want || resp.Proto != "HTTP/1.1" || len(r.Body) != 1024 || i > 0 && r.Body != body {
+				t.Fatalf("request %d: %d %s, X-Cache %q, %d bytes", i, r.Status, resp.Proto, r.xcache(), len(r.Body))
+			}
+			if i > 0 && r.Header.Get("Age") == "" {
+				t.Fatalf("request %d: a hit without Age", i)
+			}
+			body = r.Body
+		}
+		// A miss is handed to net/http, which must still see TLS: the
+		// origin is told the viewer came over HTTPS.
+		r, _ := fetch(t, c, "https://"+e.quick+"/_origin/echo")
+		if got := decodeEcho(t, r).Header["X-Forwarded-Proto"]; !slices.Equal(got, []string{"https"}) {
+			t.Fatalf("X-Forwarded-Proto after a hand-off: %v", got)
+		}
+	})
+
 	t.Run("session resumption", func(t *testing.T) {
 		cfg := &tls.Config{RootCAs: e.roots, ClientSessionCache: tls.NewLRUClientSessionCache(8)}
 		c := e.client(cfg, false)
