@@ -144,7 +144,7 @@ func (m *Memory) Put(key string, obj *Object) bool {
 		obj = f
 	}
 	if obj.Frozen() {
-		key = obj.key // the view of its own bytes: the map keeps no other copy
+		key = obj.key // a view of its own bytes: nothing keeps the caller's copy
 	}
 	cost := obj.cost
 	if !obj.Frozen() {
