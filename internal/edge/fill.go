@@ -59,11 +59,11 @@ func (s *Server) joinFill(x *Exchange, f *store.Fill, stale *store.Object, sm *m
 		return false
 	}
 	m := o.Meta.(*meta)
-	if m.vary != nil {
+	if v := m.variance(); v != nil {
 		// The leader's response varies: it suits us only if our values of
 		// the Vary fields select the same variant.
-		s.setVariantKey(x, m.vary.fields)
-		if string(x.key[x.primaryLen:]) != m.vary.key {
+		s.setVariantKey(x, v.fields)
+		if string(x.key[x.primaryLen:]) != v.key {
 			return false
 		}
 	}
@@ -192,7 +192,7 @@ func (s *Server) handleOrigin(x *Exchange, stale *store.Object, sm *meta, f *sto
 	}
 	if len(fields) > 0 {
 		s.setVariantKey(x, fields)
-		m.vary = &variance{fields: fields, key: string(x.key[x.primaryLen:])}
+		m.more = &metaMore{varies: true, vary: variance{fields: fields, key: string(x.key[x.primaryLen:])}}
 	} else {
 		x.key = x.key[:x.primaryLen]
 	}
@@ -214,7 +214,7 @@ func (s *Server) refreshed(x *Exchange, stale *store.Object, sm *meta, resp *htt
 	header := httpcache.MergeNotModified(sm.header(), storedHeader(resp.Header))
 	status := int(sm.status)
 	nm := newMeta(status, header, reqTime, respTime)
-	nm.vary = sm.vary
+	nm.more = sm.more
 	d := httpcache.Decide(httpcache.Request{Method: http.MethodGet, Header: x.R.Header}, status, header, x.B.policyFor(status), respTime)
 	nm.setDecision(d)
 	no := stale.WithMeta(nm, nm.size())
@@ -333,7 +333,7 @@ func (s *Server) fillBody(resp *http.Response, obj *store.Object, f *store.Fill,
 	// The variant before its marker: a lookup that finds the marker must
 	// find the variant too.
 	s.store.Put(key, obj)
-	if m.vary != nil {
+	if m.variance() != nil {
 		s.putMarker(primary, m)
 	}
 	// An invalidation marks the fill before it removes anything, so one
@@ -348,7 +348,8 @@ func (s *Server) fillBody(resp *http.Response, obj *store.Object, f *store.Fill,
 // varying objects reachable).
 func (s *Server) putMarker(primary string, m *meta) {
 	marker := newMeta(0, http.Header{}, m.requestTime(), m.responseTime())
-	marker.marker, marker.vary, marker.rule, marker.ruleFlags = true, &variance{fields: slices.Clone(m.vary.fields)}, m.rule, m.ruleFlags
+	marker.marker, marker.rule, marker.ruleFlags = true, m.rule, m.ruleFlags
+	marker.more = &metaMore{varies: true, vary: variance{fields: slices.Clone(m.varyFields())}}
 	obj := store.NewObject(marker, marker.size())
 	obj.Body.Close(nil)
 	s.store.Put(primary, obj)

@@ -12,11 +12,11 @@ import (
 
 // meta is what the edge keeps with a stored response besides its body.
 // It is immutable once stored: a revalidation makes a new one. It is kept
-// small (96 bytes) because every cached object has one: its header is an
+// small (80 bytes) because every cached object has one: its header is an
 // encoded field block (fieldblock.go), which the memory tier moves into the
 // object's single allocation with the key and the body once the object is
 // complete (store.Freezer below); times are nanoseconds; what only Vary
-// variants and slice markers need hangs off pointers that are nil otherwise.
+// variants and slice markers need hangs off a pointer that is nil otherwise.
 type meta struct {
 	fields fieldBlock // as sent to viewers, before the edge's own fields
 	// requestAt and responseAt are when the origin request was sent and
@@ -26,13 +26,20 @@ type meta struct {
 	// when the response arrives so that a hit does not parse Date and Age.
 	initialAge time.Duration
 	rule       cacheRule
-	vary       *variance // set for a Vary marker and the variants it leads to
-	slices     *sliceSet // set for a slice marker (slice.go)
+	more       *metaMore // Vary and slice details; nil for most responses
 	status     int16
 	ruleFlags  uint8 // the rest of the decision: rule* below
 	marker     bool  // a Vary marker: no response, only its Vary fields
 	// softPurged marks a response a soft purge made stale.
 	softPurged atomic.Bool
+}
+
+// metaMore is what only some responses need.
+type metaMore struct {
+	vary   variance // set for a Vary marker and the variants it leads to
+	slices sliceSet // set for a slice marker (slice.go)
+	varies bool
+	sliced bool
 }
 
 // variance is a varying response's Vary fields (normalised) and the
@@ -49,8 +56,14 @@ type sliceSet struct {
 }
 
 // cacheRule and ruleFlags are the part of an httpcache.Decision a stored
-// response needs.
-type cacheRule struct{ ttl, swr, sie time.Duration }
+// response needs. The stale windows are whole seconds (delta-seconds, RFC
+// 9111 §1.2.2, which also caps them at 2^31).
+type cacheRule struct {
+	ttl      time.Duration
+	swr, sie uint32 // seconds
+}
+
+func toSeconds(d time.Duration) uint32 { return uint32(min(max(d/time.Second, 0), 1<<31)) }
 
 const (
 	ruleStore uint8 = 1 << iota
@@ -101,7 +114,7 @@ func (m *meta) responseTime() time.Time { return fromClock(m.responseAt) }
 func (m *meta) decision() httpcache.Decision {
 	r, f := m.rule, m.ruleFlags
 	return httpcache.Decision{
-		Store: f&ruleStore != 0, TTL: r.ttl, SWR: r.swr, SIE: r.sie,
+		Store: f&ruleStore != 0, TTL: r.ttl, SWR: time.Duration(r.swr) * time.Second, SIE: time.Duration(r.sie) * time.Second,
 		MustRevalidate: f&ruleMustRevalidate != 0, NoCacheRevalidate: f&ruleNoCacheRevalidate != 0,
 		HasSIE: f&ruleHasSIE != 0,
 	}
@@ -110,7 +123,7 @@ func (m *meta) decision() httpcache.Decision {
 // setDecision keeps what a stored response needs of d (not its reason
 // for not storing, nor the fields it stripped, which are gone already).
 func (m *meta) setDecision(d httpcache.Decision) {
-	m.rule, m.ruleFlags = cacheRule{ttl: d.TTL, swr: d.SWR, sie: d.SIE}, 0
+	m.rule, m.ruleFlags = cacheRule{ttl: d.TTL, swr: toSeconds(d.SWR), sie: toSeconds(d.SIE)}, 0
 	for _, f := range [...]struct {
 		on   bool
 		flag uint8
@@ -123,29 +136,45 @@ func (m *meta) setDecision(d httpcache.Decision) {
 
 func (m *meta) noCacheRevalidate() bool { return m.ruleFlags&ruleNoCacheRevalidate != 0 }
 
-// varyFields is the response's Vary, normalised; nil without one.
-func (m *meta) varyFields() []string {
-	if m.vary == nil {
+// variance is the response's Vary details, or nil when it does not vary.
+func (m *meta) variance() *variance {
+	if m.more == nil || !m.more.varies {
 		return nil
 	}
-	return m.vary.fields
+	return &m.more.vary
+}
+
+// sliceSet is the slice marker's details, or nil for anything else.
+func (m *meta) sliceSet() *sliceSet {
+	if m.more == nil || !m.more.sliced {
+		return nil
+	}
+	return &m.more.slices
+}
+
+// varyFields is the response's Vary, normalised; nil without one.
+func (m *meta) varyFields() []string {
+	if v := m.variance(); v != nil {
+		return v.fields
+	}
+	return nil
 }
 
 // varyKey is the secondary key this variant answers.
 func (m *meta) varyKey() string {
-	if m.vary == nil {
-		return ""
+	if v := m.variance(); v != nil {
+		return v.key
 	}
-	return m.vary.key
+	return ""
 }
 
-func (m *meta) sliced() bool { return m.slices != nil }
+func (m *meta) sliced() bool { return m.sliceSet() != nil }
 
 // withFields returns a copy of m with another field block.
 func (m *meta) withFields(fb fieldBlock) *meta {
 	n := &meta{
 		status: m.status, fields: fb, requestAt: m.requestAt, responseAt: m.responseAt,
-		initialAge: m.initialAge, rule: m.rule, ruleFlags: m.ruleFlags, vary: m.vary, slices: m.slices, marker: m.marker,
+		initialAge: m.initialAge, rule: m.rule, ruleFlags: m.ruleFlags, more: m.more, marker: m.marker,
 	}
 	n.softPurged.Store(m.softPurged.Load())
 	return n
@@ -173,14 +202,11 @@ func (m *meta) age(now time.Time) time.Duration {
 // fixedSize is what a meta holds besides its field block.
 func (m *meta) fixedSize() int {
 	n := int(unsafe.Sizeof(meta{}))
-	if m.vary != nil {
-		n += int(unsafe.Sizeof(variance{})) + len(m.vary.key) + 16
-		for _, f := range m.vary.fields {
+	if mm := m.more; mm != nil {
+		n += int(unsafe.Sizeof(metaMore{})) + len(mm.vary.key) + len(mm.slices.generation)
+		for _, f := range mm.vary.fields {
 			n += len(f) + 16
 		}
-	}
-	if m.slices != nil {
-		n += int(unsafe.Sizeof(sliceSet{})) + len(m.slices.generation) + 16
 	}
 	return n
 }

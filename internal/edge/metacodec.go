@@ -43,7 +43,7 @@ func (metaCodec) EncodeMeta(m any) ([]byte, error) {
 		ResponseTime: mm.responseTime(), InitialAge: mm.initialAge, Decision: mm.decision(),
 		VaryFields: mm.varyFields(), VaryKey: mm.varyKey(), Marker: mm.marker,
 	}
-	if ss := mm.slices; ss != nil {
+	if ss := mm.sliceSet(); ss != nil {
 		d.Sliced, d.SliceSize, d.TotalSize, d.Generation = true, ss.sliceSize, ss.totalSize, ss.generation
 	}
 	return json.Marshal(d)
@@ -64,11 +64,15 @@ func (metaCodec) DecodeMeta(b []byte) (any, int, error) {
 		requestAt: toClock(d.RequestTime), responseAt: toClock(d.ResponseTime),
 		initialAge: d.InitialAge, marker: d.Marker}
 	m.setDecision(d.Decision)
-	if d.VaryFields != nil || d.VaryKey != "" {
-		m.vary = &variance{fields: d.VaryFields, key: d.VaryKey}
-	}
-	if d.Sliced {
-		m.slices = &sliceSet{sliceSize: d.SliceSize, totalSize: d.TotalSize, generation: d.Generation}
+	if varies := d.VaryFields != nil || d.VaryKey != ""; varies || d.Sliced {
+		mm := &metaMore{varies: varies, sliced: d.Sliced}
+		if varies {
+			mm.vary = variance{fields: d.VaryFields, key: d.VaryKey}
+		}
+		if d.Sliced {
+			mm.slices = sliceSet{sliceSize: d.SliceSize, totalSize: d.TotalSize, generation: d.Generation}
+		}
+		m.more = mm
 	}
 	return m, m.size(), nil
 }

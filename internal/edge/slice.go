@@ -29,10 +29,10 @@ func wantsSlices(x *Exchange) bool {
 }
 
 func sliceKey(x *Exchange, m *meta, i int64) []byte {
-	k := make([]byte, 0, x.primaryLen+len(m.slices.generation)+24)
+	k := make([]byte, 0, x.primaryLen+len(m.sliceSet().generation)+24)
 	k = append(k, x.key[:x.primaryLen]...)
 	k = append(k, 0x02)
-	k = append(k, m.slices.generation...)
+	k = append(k, m.sliceSet().generation...)
 	k = append(k, ':')
 	return strconv.AppendInt(k, i, 10)
 }
@@ -104,7 +104,7 @@ func (s *Server) sliceMiss(x *Exchange) {
 		s.passRange(x)
 		return
 	}
-	m.slices = &sliceSet{sliceSize: size, totalSize: total, generation: newGeneration()}
+	m.more = &metaMore{sliced: true, slices: sliceSet{sliceSize: size, totalSize: total, generation: newGeneration()}}
 	s.putSliceMarker(string(x.key[:x.primaryLen]), m)
 	s.startSlice(x, m, first, resp)
 	s.store.Finish(f)
@@ -154,7 +154,7 @@ func (s *Server) slice(x *Exchange, m *meta, i int64) (*store.Object, error) {
 		}
 		return nil, fmt.Errorf("edge: slice %d could not be fetched", i)
 	}
-	want := httpcache.SliceRange(i, m.slices.sliceSize, m.slices.totalSize)
+	want := httpcache.SliceRange(i, m.sliceSet().sliceSize, m.sliceSet().totalSize)
 	cond := http.Header{"Range": {"bytes=" + strconv.FormatInt(want.Start, 10) + "-" + strconv.FormatInt(want.End, 10)}}
 	if etag, _ := m.fields.get("Etag"); etag != "" && !strings.HasPrefix(etag, "W/") {
 		cond.Set("If-Match", etag) // every slice must come from the same version
@@ -172,7 +172,7 @@ func (s *Server) slice(x *Exchange, m *meta, i int64) (*store.Object, error) {
 		return nil, err
 	}
 	got, total, ok := httpcache.ParseContentRange(resp.Header.Get("Content-Range"))
-	if resp.StatusCode != http.StatusPartialContent || !ok || got != want || total != m.slices.totalSize {
+	if resp.StatusCode != http.StatusPartialContent || !ok || got != want || total != m.sliceSet().totalSize {
 		// The object changed at the origin: this set of slices is void.
 		resp.Body.Close()
 		s.store.Finish(f)
@@ -208,7 +208,7 @@ func (s *Server) serveSlices(x *Exchange, m *meta, res result) {
 	if s.answerConditional(x, h, m) {
 		return
 	}
-	size := m.slices.totalSize
+	size := m.sliceSet().totalSize
 	x.status = http.StatusOK
 	h["Content-Length"] = []string{strconv.FormatInt(size, 10)}
 	off, n, ok := s.answerRange(x, h, m, size)
@@ -222,14 +222,14 @@ func (s *Server) serveSlices(x *Exchange, m *meta, res result) {
 	if x.R.Method == http.MethodHead || n == 0 {
 		return
 	}
-	first, last := httpcache.SlicesFor(httpcache.ByteRange{Start: off, End: off + n - 1}, m.slices.sliceSize)
+	first, last := httpcache.SlicesFor(httpcache.ByteRange{Start: off, End: off + n - 1}, m.sliceSet().sliceSize)
 	for i := first; i <= last; i++ {
 		o, err := s.slice(x, m, i)
 		if err != nil {
 			s.log.Warn("slice fetch failed", "request", x.ReqID, "slice", i, "err", err)
 			panic(http.ErrAbortHandler) // headers are out: break the response
 		}
-		sr := httpcache.SliceRange(i, m.slices.sliceSize, size)
+		sr := httpcache.SliceRange(i, m.sliceSet().sliceSize, size)
 		from := max(off, sr.Start)
 		to := min(off+n-1, sr.End)
 		var src bodySource

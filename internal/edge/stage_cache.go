@@ -82,7 +82,7 @@ func (s *Server) lookup(x *Exchange) (*store.Object, *meta) {
 	if !m.marker {
 		return o, m
 	}
-	s.setVariantKey(x, m.vary.fields)
+	s.setVariantKey(x, m.varyFields())
 	if o = s.store.Get(x.key); o == nil {
 		return nil, nil
 	}

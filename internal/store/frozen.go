@@ -20,8 +20,8 @@ const inlineMax = 32 << 10
 // Put charges so that --cache-mem bounds real memory rather than payload
 // (before, a 100-byte object was charged about 780 B and took 1.4 KB of
 // heap). Measured on Go 1.26 with BenchmarkMemoryPerObject (internal/edge:
-// 473 B of heap per frozen 100-byte object, of which 256 B is its
-// allocation and 96 B its edge metadata) and TestCacheMemBoundsTheHeap
+// 457 B of heap per frozen 100-byte object, of which 256 B is its
+// allocation and 80 B its edge metadata) and TestCacheMemBoundsTheHeap
 // (eviction running).
 const (
 	// frozenOverhead: the Object (96 B); its slot in a shard's map (a
