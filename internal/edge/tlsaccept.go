@@ -6,6 +6,7 @@ import (
 	"errors"
 	"net"
 	"net/http"
+	"sync"
 	"time"
 )
 
@@ -60,7 +61,7 @@ func (a *tlsAcceptor) handshake(c net.Conn) {
 		a.direct.give(tc)
 		return
 	}
-	a.fast.give(tc)
+	a.fast.give(&tlsFastConn{Conn: tc})
 }
 
 func (a *tlsAcceptor) offersH3(name string) bool {
@@ -76,10 +77,13 @@ func (a *tlsAcceptor) offersH3(name string) bool {
 // wrapper and would leave Request.TLS nil.
 type tlsStateKey struct{}
 
+// tlsConnContext runs as net/http takes a connection: for one the fast path
+// hands over, it ends the fast path's write holding and keeps the TLS state.
 func tlsConnContext(ctx context.Context, c net.Conn) context.Context {
 	if pc, ok := c.(*prefixConn); ok {
-		if tc, ok := pc.Conn.(*tls.Conn); ok {
-			st := tc.ConnectionState()
+		if fc, ok := pc.Conn.(*tlsFastConn); ok {
+			fc.handOff()
+			st := fc.ConnectionState()
 			return context.WithValue(ctx, tlsStateKey{}, &st)
 		}
 	}
@@ -94,4 +98,95 @@ func restoreTLS(r *http.Request) {
 			r.TLS = st
 		}
 	}
+}
+
+// tlsFastConn is a TLS connection on the fast path. A hit is written as a
+// head and then its body (writev on plain TCP); over TLS each Write is a
+// record and a system call of its own, so a small write is held back and
+// sent with the next one, in one record. Anything held is sent before the
+// connection is read from, closed, half-closed or handed to net/http
+// (handOff), so an answer never waits on the viewer.
+type tlsFastConn struct {
+	*tls.Conn
+	mu      sync.Mutex
+	pending []byte
+	direct  bool // handed off: writes go straight through
+}
+
+// holdMax is the largest write held back (a hit's head); combined writes
+// stay within one TLS record.
+const (
+	holdMax    = 4 << 10
+	maxPayload = 16 << 10
+)
+
+func (c *tlsFastConn) Write(p []byte) (int, error) {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	if c.direct {
+		return c.Conn.Write(p)
+	}
+	if len(c.pending) == 0 {
+		if len(p) <= holdMax {
+			c.pending = append(c.pending, p...)
+			return len(p), nil
+		}
+		return c.Conn.Write(p)
+	}
+	if len(c.pending)+len(p) <= maxPayload {
+		c.pending = append(c.pending, p...)
+		err := c.flushLocked()
+		return len(p), err
+	}
+	if err := c.flushLocked(); err != nil {
+		return 0, err
+	}
+	return c.Conn.Write(p)
+}
+
+func (c *tlsFastConn) flushLocked() error {
+	if len(c.pending) == 0 {
+		return nil
+	}
+	_, err := c.Conn.Write(c.pending)
+	if cap(c.pending) > holdMax {
+		c.pending = nil // a combined body: do not keep its buffer
+	} else {
+		c.pending = c.pending[:0]
+	}
+	return err
+}
+
+func (c *tlsFastConn) flush() error {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	return c.flushLocked()
+}
+
+func (c *tlsFastConn) Read(p []byte) (int, error) {
+	if err := c.flush(); err != nil {
+		return 0, err
+	}
+	return c.Conn.Read(p)
+}
+
+func (c *tlsFastConn) Close() error {
+	c.flush()
+	return c.Conn.Close()
+}
+
+func (c *tlsFastConn) CloseWrite() error {
+	if err := c.flush(); err != nil {
+		return err
+	}
+	return c.Conn.CloseWrite()
+}
+
+// handOff sends what is held and makes every later write go straight
+// through: net/http reads in the background while it writes.
+func (c *tlsFastConn) handOff() {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	c.flushLocked()
+	c.direct = true
 }

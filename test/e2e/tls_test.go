@@ -1,6 +1,7 @@
 package e2e
 
 import (
+	"bufio"
 	"context"
 	"crypto/tls"
 	"crypto/x509"
@@ -294,6 +295,38 @@ func TestTLS(t *testing.T) {
 		r, _ := fetch(t, c, "https://"+e.quick+"/_origin/echo")
 		if got := decodeEcho(t, r).Header["X-Forwarded-Proto"]; !slices.Equal(got, []string{"https"}) {
 			t.Fatalf("X-Forwarded-Proto after a hand-off: %v", got)
+		}
+
+		// On one connection: two pipelined hits (GET, HEAD), then a miss
+		// that hands the connection to net/http mid-way; every answer
+		// arrives, in order.
+		conn, err := tls.Dial("tcp", e.addr, &tls.Config{ServerName: e.quick, RootCAs: e.roots, NextProtos: []string{"http/1.1"}})
+		if err != nil {
+			t.Fatal(err)
+		}
+		defer conn.Close()
+		conn.SetDeadline(time.Now().Add(10 * time.Second))
+		path := "/tls-fast?cc=max-age=300&size=1024"
+		fmt.Fprintf(conn, "GET %s HTTP/1.1\r\nHost: %s\r\n\r\nHEAD %s HTTP/1.1\r\nHost: %s\r\n\r\n", path, e.quick, path, e.quick)
+		br := bufio.NewReader(conn)
+		for i, method := range []string{"GET", "HEAD"} {
+			resp, err := http.ReadResponse(br, &http.Request{Method: method})
+			if err != nil {
+				t.Fatalf("pipelined answer %d: %v", i+1, err)
+			}
+			b, _ := io.ReadAll(resp.Body)
+			if resp.Header.Get("X-Cache") != "Hit from pharos" || method == "GET" && string(b) != body || method == "HEAD" && len(b) != 0 {
+				t.Fatalf("pipelined %s: X-Cache %q, %d bytes", method, resp.Header.Get("X-Cache"), len(b))
+			}
+		}
+		fmt.Fprintf(conn, "GET /_origin/echo?same-conn HTTP/1.1\r\nHost: %s\r\n\r\n", e.quick)
+		resp, err := http.ReadResponse(br, &http.Request{Method: "GET"})
+		if err != nil {
+			t.Fatalf("the answer after the hand-off: %v", err)
+		}
+		b, _ := io.ReadAll(resp.Body)
+		if resp.StatusCode != http.StatusOK || !strings.Contains(string(b), `"https"`) {
+			t.Fatalf("after the hand-off: %d %s", resp.StatusCode, b)
 		}
 	})
 
