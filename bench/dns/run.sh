@@ -278,7 +278,7 @@ measure() { # name pid server round
 	lost[$name,$r]=$(awk '/Queries lost:/ { gsub(/[()%]/, "", $4); print $4 }' "$out")
 	cpu[$name,$r]=$(awk -v a="$c0" -v b="$c1" -v d="$DURATION" 'BEGIN { printf "%.2f", (b - a) / d }')
 	# Server CPU per query: steadier than q/s when the machine is shared.
-	usq[$name,$r]=$(awk -v a="$c0" -v b="$c1" -v d="$DURATION" -v q="${qps[$name,$r]}" 'BEGIN { printf "%.1f", q > 0 ? 1e6 * (b - a) / d / q : 0 }')
+	usq[$name,$r]=$(awk -v a="$c0" -v b="$c1" -v d="$DURATION" -v q="${qps[$name,$r]}" 'BEGIN { printf "%.1f", (q > 0 ? 1e6 * (b - a) / d / q : 0) }')
 	printf '%-6s round %d: %7s q/s, avg latency %s ms, lost %s %%, server %s cores, %s µs CPU/query (%s; %s)\n' \
 		"$name" "$r" "${qps[$name,$r]}" "${lat[$name,$r]}" "${lost[$name,$r]}" "${cpu[$name,$r]}" "${usq[$name,$r]}" \
 		"$(sed -n 's/.*Response codes: *//p' "$out")" "$QUIET" | tee -a "$raw/rounds.txt"
@@ -322,7 +322,9 @@ if [ -n "$PROFILE" ]; then
 	sleep 1
 	curl -fsS -o "$raw/router-cpu.pprof" "http://$ROUTER_PPROF/debug/pprof/profile?seconds=$((DURATION > 3 ? DURATION - 2 : 1))"
 	wait "$perf" || true
-	go tool pprof -top -nodecount=25 bin/pharos "$raw/router-cpu.pprof" 2>/dev/null | tee "$raw/router-cpu.txt" | head -35
+	go tool pprof -top -cum -nodecount=40 bin/pharos "$raw/router-cpu.pprof" >"$raw/router-cpu.txt" 2>/dev/null || true
+	echo "CPU profile of the router: $raw/router-cpu.txt"
+	sed -n '1,30p' "$raw/router-cpu.txt"
 fi
 
 median() { tr ' ' '\n' | grep -v '^$' | sort -g | awk '{ v[NR] = $1 } END { print (NR % 2 ? v[(NR + 1) / 2] : (v[NR / 2] + v[NR / 2 + 1]) / 2) }'; }
