@@ -23,11 +23,11 @@ var fastSkip = map[string]bool{
 // per hit. It writes from the stored field block (fieldblock.go), which is
 // laid out for this, so it neither allocates nor keeps a copy per object.
 func (s *Server) appendHitHead(b []byte, m *meta, size int64) []byte {
-	b = append(b, "HTTP/1.1 "...)
-	b = strconv.AppendInt(b, int64(m.status), 10)
-	b = append(b, ' ')
-	b = append(b, http.StatusText(int(m.status))...)
-	b = append(b, "\r\n"...)
+	if int(m.status) < len(statusLines) && statusLines[m.status] != "" {
+		b = append(b, statusLines[m.status]...)
+	} else {
+		b = appendStatusLine(b, int(m.status))
+	}
 	b = append(b, m.fields.lines[:m.fields.hitEnd]...)
 	if m.status != http.StatusNoContent && m.status != http.StatusNotModified {
 		b = append(b, "Content-Length: "...)
@@ -38,9 +38,32 @@ func (s *Server) appendHitHead(b []byte, m *meta, size int64) []byte {
 		b = append(b, "Accept-Ranges: bytes\r\n"...)
 	}
 	b = append(b, m.fields.lines[m.fields.viaStart:]...)
-	b = appendField(b, "Via", s.via)
+	return append(b, s.hitTail...)
+}
+
+// hitTail is what follows the stored Via lines on every hit: the edge's
+// own Via, X-Cache and X-Pharos-Pop.
+func hitTail(via, pop string) string {
+	b := appendField(nil, "Via", via)
 	b = append(b, "X-Cache: Hit from pharos\r\n"...)
-	return appendField(b, "X-Pharos-Pop", s.cfg.POP)
+	return string(appendField(b, "X-Pharos-Pop", pop))
+}
+
+// statusLines holds the status line of every status code below 600, built
+// once: a hit appends one string instead of formatting it.
+var statusLines = func() (lines [600]string) {
+	for code := 100; code < len(lines); code++ {
+		lines[code] = string(appendStatusLine(nil, code))
+	}
+	return lines
+}()
+
+func appendStatusLine(b []byte, code int) []byte {
+	b = append(b, "HTTP/1.1 "...)
+	b = strconv.AppendInt(b, int64(code), 10)
+	b = append(b, ' ')
+	b = append(b, http.StatusText(code)...)
+	return append(b, "\r\n"...)
 }
 
 // hitBodySize is the length of a hit's body: the file's, or the chunks'.

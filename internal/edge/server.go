@@ -49,6 +49,7 @@ type Server struct {
 	pool     *originPool
 	applyMu  sync.Mutex
 	via      string
+	hitTail  string // the fields every fast-path hit ends with (hithead.go)
 	popValue []string
 	idPrefix string
 	reqSeq   atomic.Uint64
@@ -83,6 +84,7 @@ func New(cfg Config) *Server {
 		idPrefix: cfg.ID + "-" + hex.EncodeToString(rnd[:]) + "-",
 		applied:  make(chan struct{}),
 	}
+	s.hitTail = hitTail(s.via, cfg.POP)
 	s.bufPool.New = func() any { b := make([]byte, 32<<10); return &b }
 	s.table.Store(&Table{hosts: map[string]*Dist{}})
 	return s
