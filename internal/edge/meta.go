@@ -28,7 +28,7 @@ type meta struct {
 	rule       cacheRule
 	more       *metaMore // Vary and slice details; nil for most responses
 	status     int16
-	ruleFlags  uint8 // the rest of the decision: rule* below
+	ruleFlags  uint8 // the rest of the decision: the rule* flags
 	marker     bool  // a Vary marker: no response, only its Vary fields
 	// softPurged marks a response a soft purge made stale.
 	softPurged atomic.Bool
