@@ -66,12 +66,14 @@ type certFollower struct {
 	dataDir string // "" keeps no copy
 	log     *slog.Logger
 	sig     string // keys and revisions of the certificates in force
+	rootRev uint64 // revision of the root in force
 }
 
 const savedCertsFile = "edge-certs.json"
 
 func (f *certFollower) apply(s bus.Snapshot) {
-	if e, ok := s.Entries[certs.RootKey]; ok {
+	if e, ok := s.Entries[certs.RootKey]; ok && e.Revision != f.rootRev {
+		f.rootRev = e.Revision
 		if ca, err := certs.DecodeRoot(e.Value); err != nil {
 			f.log.Error("ignoring the engine's root certificate", "err", err)
 		} else {
