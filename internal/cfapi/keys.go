@@ -1,6 +1,7 @@
 package cfapi
 
 import (
+	"context"
 	"encoding/xml"
 	"net/http"
 
@@ -126,171 +127,56 @@ func readKeyGroup(r *http.Request) (model.KeyGroup, error) {
 
 func (s *Server) registerKeys() {
 	keys, groups := s.svc.PublicKeys(), s.svc.KeyGroups()
-	s.handle("POST", "/public-key", func(w http.ResponseWriter, r *http.Request) error {
-		k, err := readPublicKey(r)
-		if err != nil {
-			return err
-		}
-		v, err := keys.Create(r.Context(), k)
-		if err != nil {
-			return s.resourceErr(err, "PublicKeyConfig")
-		}
-		w.Header().Set("Location", s.location(r, "/public-key/"+v.Item.ID))
-		w.Header().Set("ETag", v.ETag)
-		writeXML(w, http.StatusCreated, publicKeyOf(v))
-		return nil
+	registerCRUD(s, crudSpec[model.PublicKey]{
+		path: "/public-key", update: "/{Id}/config", field: "PublicKeyConfig",
+		ops: keys, read: readPublicKey,
+		list: func(ctx context.Context, _ string) ([]control.Versioned[model.PublicKey], error) {
+			return keys.List(ctx)
+		},
+		id:  func(v control.Versioned[model.PublicKey]) string { return v.Item.ID },
+		one: func(v control.Versioned[model.PublicKey]) any { return publicKeyOf(v) },
+		config: func(k *model.PublicKey) any {
+			x := publicKeyConfigOf(k)
+			x.Xmlns = Namespace
+			return x
+		},
+		page: func(items []control.Versioned[model.PublicKey], maxItems int, next string) any {
+			out := publicKeyListXML{Xmlns: Namespace, NextMarker: next, MaxItems: maxItems, Quantity: len(items)}
+			if len(items) > 0 {
+				out.Items = &publicKeyItemsXML{}
+			}
+			for _, v := range items {
+				k := v.Item
+				out.Items.Summary = append(out.Items.Summary, publicKeySummaryXML{Id: k.ID, Name: k.Name,
+					CreatedTime: k.CreatedTime.UTC().Format(timeLayout), EncodedKey: k.EncodedKey, Comment: ptr(k.Comment)})
+			}
+			return out
+		},
 	})
-	s.handle("GET", "/public-key", func(w http.ResponseWriter, r *http.Request) error {
-		all, err := keys.List(r.Context())
-		if err != nil {
-			return err
-		}
-		items, _, maxItems, next, err := resPage(all, func(v control.Versioned[model.PublicKey]) string { return v.Item.ID }, r)
-		if err != nil {
-			return err
-		}
-		out := publicKeyListXML{Xmlns: Namespace, NextMarker: next, MaxItems: maxItems, Quantity: len(items)}
-		if len(items) > 0 {
-			out.Items = &publicKeyItemsXML{}
-		}
-		for _, v := range items {
-			k := v.Item
-			out.Items.Summary = append(out.Items.Summary, publicKeySummaryXML{Id: k.ID, Name: k.Name,
-				CreatedTime: k.CreatedTime.UTC().Format(timeLayout), EncodedKey: k.EncodedKey, Comment: ptr(k.Comment)})
-		}
-		writeXML(w, http.StatusOK, out)
-		return nil
-	})
-	s.handle("GET", "/public-key/{Id}", func(w http.ResponseWriter, r *http.Request) error {
-		v, err := keys.Get(r.Context(), r.PathValue("Id"))
-		if err != nil {
-			return s.resourceErr(err, "")
-		}
-		w.Header().Set("ETag", v.ETag)
-		writeXML(w, http.StatusOK, publicKeyOf(v))
-		return nil
-	})
-	s.handle("GET", "/public-key/{Id}/config", func(w http.ResponseWriter, r *http.Request) error {
-		v, err := keys.Get(r.Context(), r.PathValue("Id"))
-		if err != nil {
-			return s.resourceErr(err, "")
-		}
-		x := publicKeyConfigOf(&v.Item)
-		x.Xmlns = Namespace
-		w.Header().Set("ETag", v.ETag)
-		writeXML(w, http.StatusOK, x)
-		return nil
-	})
-	s.handle("PUT", "/public-key/{Id}/config", func(w http.ResponseWriter, r *http.Request) error {
-		im, err := requireIfMatch(r)
-		if err != nil {
-			return err
-		}
-		k, err := readPublicKey(r)
-		if err != nil {
-			return err
-		}
-		v, err := keys.Update(r.Context(), r.PathValue("Id"), im, k)
-		if err != nil {
-			return s.resourceErr(err, "PublicKeyConfig")
-		}
-		w.Header().Set("ETag", v.ETag)
-		writeXML(w, http.StatusOK, publicKeyOf(v))
-		return nil
-	})
-	s.handle("DELETE", "/public-key/{Id}", func(w http.ResponseWriter, r *http.Request) error {
-		im, err := requireIfMatch(r)
-		if err != nil {
-			return err
-		}
-		if err := keys.Delete(r.Context(), r.PathValue("Id"), im); err != nil {
-			return s.resourceErr(err, "")
-		}
-		w.WriteHeader(http.StatusNoContent)
-		return nil
-	})
-
-	s.handle("POST", "/key-group", func(w http.ResponseWriter, r *http.Request) error {
-		g, err := readKeyGroup(r)
-		if err != nil {
-			return err
-		}
-		v, err := groups.Create(r.Context(), g)
-		if err != nil {
-			return s.resourceErr(err, "KeyGroupConfig")
-		}
-		w.Header().Set("Location", s.location(r, "/key-group/"+v.Item.ID))
-		w.Header().Set("ETag", v.ETag)
-		writeXML(w, http.StatusCreated, keyGroupOf(v))
-		return nil
-	})
-	s.handle("GET", "/key-group", func(w http.ResponseWriter, r *http.Request) error {
-		all, err := groups.List(r.Context())
-		if err != nil {
-			return err
-		}
-		items, _, maxItems, next, err := resPage(all, func(v control.Versioned[model.KeyGroup]) string { return v.Item.ID }, r)
-		if err != nil {
-			return err
-		}
-		out := keyGroupListXML{Xmlns: Namespace, NextMarker: next, MaxItems: maxItems, Quantity: len(items)}
-		if len(items) > 0 {
-			out.Items = &keyGroupItemsXML{}
-		}
-		for _, v := range items {
-			g := keyGroupOf(v)
-			g.Xmlns = ""
-			out.Items.Summary = append(out.Items.Summary, keyGroupSummaryXML{KeyGroup: g})
-		}
-		writeXML(w, http.StatusOK, out)
-		return nil
-	})
-	s.handle("GET", "/key-group/{Id}", func(w http.ResponseWriter, r *http.Request) error {
-		v, err := groups.Get(r.Context(), r.PathValue("Id"))
-		if err != nil {
-			return s.resourceErr(err, "")
-		}
-		w.Header().Set("ETag", v.ETag)
-		writeXML(w, http.StatusOK, keyGroupOf(v))
-		return nil
-	})
-	s.handle("GET", "/key-group/{Id}/config", func(w http.ResponseWriter, r *http.Request) error {
-		v, err := groups.Get(r.Context(), r.PathValue("Id"))
-		if err != nil {
-			return s.resourceErr(err, "")
-		}
-		x := keyGroupConfigOf(&v.Item)
-		x.Xmlns = Namespace
-		w.Header().Set("ETag", v.ETag)
-		writeXML(w, http.StatusOK, x)
-		return nil
-	})
-	s.handle("PUT", "/key-group/{Id}", func(w http.ResponseWriter, r *http.Request) error {
-		im, err := requireIfMatch(r)
-		if err != nil {
-			return err
-		}
-		g, err := readKeyGroup(r)
-		if err != nil {
-			return err
-		}
-		v, err := groups.Update(r.Context(), r.PathValue("Id"), im, g)
-		if err != nil {
-			return s.resourceErr(err, "KeyGroupConfig")
-		}
-		w.Header().Set("ETag", v.ETag)
-		writeXML(w, http.StatusOK, keyGroupOf(v))
-		return nil
-	})
-	s.handle("DELETE", "/key-group/{Id}", func(w http.ResponseWriter, r *http.Request) error {
-		im, err := requireIfMatch(r)
-		if err != nil {
-			return err
-		}
-		if err := groups.Delete(r.Context(), r.PathValue("Id"), im); err != nil {
-			return s.resourceErr(err, "")
-		}
-		w.WriteHeader(http.StatusNoContent)
-		return nil
+	registerCRUD(s, crudSpec[model.KeyGroup]{
+		path: "/key-group", update: "/{Id}", field: "KeyGroupConfig",
+		ops: groups, read: readKeyGroup,
+		list: func(ctx context.Context, _ string) ([]control.Versioned[model.KeyGroup], error) {
+			return groups.List(ctx)
+		},
+		id:  func(v control.Versioned[model.KeyGroup]) string { return v.Item.ID },
+		one: func(v control.Versioned[model.KeyGroup]) any { return keyGroupOf(v) },
+		config: func(g *model.KeyGroup) any {
+			x := keyGroupConfigOf(g)
+			x.Xmlns = Namespace
+			return x
+		},
+		page: func(items []control.Versioned[model.KeyGroup], maxItems int, next string) any {
+			out := keyGroupListXML{Xmlns: Namespace, NextMarker: next, MaxItems: maxItems, Quantity: len(items)}
+			if len(items) > 0 {
+				out.Items = &keyGroupItemsXML{}
+			}
+			for _, v := range items {
+				g := keyGroupOf(v)
+				g.Xmlns = ""
+				out.Items.Summary = append(out.Items.Summary, keyGroupSummaryXML{KeyGroup: g})
+			}
+			return out
+		},
 	})
 }

@@ -163,96 +163,30 @@ func readCachePolicy(r *http.Request) (model.CachePolicy, error) {
 
 func (s *Server) registerCachePolicies() {
 	ops := s.svc.CachePolicies()
-	s.handle("POST", "/cache-policy", func(w http.ResponseWriter, r *http.Request) error {
-		p, err := readCachePolicy(r)
-		if err != nil {
-			return err
-		}
-		v, err := ops.Create(r.Context(), p)
-		if err != nil {
-			return s.resourceErr(err, "CachePolicyConfig")
-		}
-		x := cachePolicyOf(v)
-		x.Xmlns = Namespace
-		w.Header().Set("Location", s.location(r, "/cache-policy/"+v.Item.ID))
-		w.Header().Set("ETag", v.ETag)
-		writeXML(w, http.StatusCreated, x)
-		return nil
-	})
-	s.handle("GET", "/cache-policy", func(w http.ResponseWriter, r *http.Request) error {
-		typ := r.URL.Query().Get("Type")
-		if typ != "" && typ != "managed" && typ != "custom" {
-			return errInvalidArgument("Type %q: must be managed or custom", typ)
-		}
-		all, err := ops.List(r.Context(), typ)
-		if err != nil {
-			return err
-		}
-		items, _, maxItems, next, err := resPage(all, func(v control.Versioned[model.CachePolicy]) string { return v.Item.ID }, r)
-		if err != nil {
-			return err
-		}
-		out := cachePolicyListXML{Xmlns: Namespace, NextMarker: next, MaxItems: maxItems, Quantity: len(items)}
-		if len(items) > 0 {
-			out.Items = &cachePolicyItemsXML{}
-		}
-		for _, v := range items {
-			out.Items.Summary = append(out.Items.Summary, cachePolicySummaryXML{Type: policyType(v.Managed), CachePolicy: cachePolicyOf(v)})
-		}
-		writeXML(w, http.StatusOK, out)
-		return nil
-	})
-	s.handle("GET", "/cache-policy/{Id}", func(w http.ResponseWriter, r *http.Request) error {
-		v, err := ops.Get(r.Context(), r.PathValue("Id"))
-		if err != nil {
-			return s.resourceErr(err, "")
-		}
-		x := cachePolicyOf(v)
-		x.Xmlns = Namespace
-		w.Header().Set("ETag", v.ETag)
-		writeXML(w, http.StatusOK, x)
-		return nil
-	})
-	s.handle("GET", "/cache-policy/{Id}/config", func(w http.ResponseWriter, r *http.Request) error {
-		v, err := ops.Get(r.Context(), r.PathValue("Id"))
-		if err != nil {
-			return s.resourceErr(err, "")
-		}
-		x := cachePolicyConfigOf(&v.Item)
-		x.Xmlns = Namespace
-		w.Header().Set("ETag", v.ETag)
-		writeXML(w, http.StatusOK, x)
-		return nil
-	})
-	s.handle("PUT", "/cache-policy/{Id}", func(w http.ResponseWriter, r *http.Request) error {
-		im, err := requireIfMatch(r)
-		if err != nil {
-			return err
-		}
-		p, err := readCachePolicy(r)
-		if err != nil {
-			return err
-		}
-		v, err := ops.Update(r.Context(), r.PathValue("Id"), im, p)
-		if err != nil {
-			return s.resourceErr(err, "CachePolicyConfig")
-		}
-		x := cachePolicyOf(v)
-		x.Xmlns = Namespace
-		w.Header().Set("ETag", v.ETag)
-		writeXML(w, http.StatusOK, x)
-		return nil
-	})
-	s.handle("DELETE", "/cache-policy/{Id}", func(w http.ResponseWriter, r *http.Request) error {
-		im, err := requireIfMatch(r)
-		if err != nil {
-			return err
-		}
-		if err := ops.Delete(r.Context(), r.PathValue("Id"), im); err != nil {
-			return s.resourceErr(err, "")
-		}
-		w.WriteHeader(http.StatusNoContent)
-		return nil
+	registerCRUD(s, crudSpec[model.CachePolicy]{
+		path: "/cache-policy", update: "/{Id}", field: "CachePolicyConfig",
+		ops: ops, list: ops.List, typed: true, read: readCachePolicy,
+		id: func(v control.Versioned[model.CachePolicy]) string { return v.Item.ID },
+		one: func(v control.Versioned[model.CachePolicy]) any {
+			x := cachePolicyOf(v)
+			x.Xmlns = Namespace
+			return x
+		},
+		config: func(p *model.CachePolicy) any {
+			x := cachePolicyConfigOf(p)
+			x.Xmlns = Namespace
+			return x
+		},
+		page: func(items []control.Versioned[model.CachePolicy], maxItems int, next string) any {
+			out := cachePolicyListXML{Xmlns: Namespace, NextMarker: next, MaxItems: maxItems, Quantity: len(items)}
+			if len(items) > 0 {
+				out.Items = &cachePolicyItemsXML{}
+			}
+			for _, v := range items {
+				out.Items.Summary = append(out.Items.Summary, cachePolicySummaryXML{Type: policyType(v.Managed), CachePolicy: cachePolicyOf(v)})
+			}
+			return out
+		},
 	})
 }
 

@@ -95,92 +95,29 @@ func readOriginRequestPolicy(r *http.Request) (model.OriginRequestPolicy, error)
 
 func (s *Server) registerOriginRequestPolicies() {
 	ops := s.svc.OriginRequestPolicies()
-	one := func(w http.ResponseWriter, status int, v control.Versioned[model.OriginRequestPolicy]) {
-		x := originRequestPolicyOf(v)
-		x.Xmlns = Namespace
-		w.Header().Set("ETag", v.ETag)
-		writeXML(w, status, x)
-	}
-	s.handle("POST", "/origin-request-policy", func(w http.ResponseWriter, r *http.Request) error {
-		p, err := readOriginRequestPolicy(r)
-		if err != nil {
-			return err
-		}
-		v, err := ops.Create(r.Context(), p)
-		if err != nil {
-			return s.resourceErr(err, "OriginRequestPolicyConfig")
-		}
-		w.Header().Set("Location", s.location(r, "/origin-request-policy/"+v.Item.ID))
-		one(w, http.StatusCreated, v)
-		return nil
-	})
-	s.handle("GET", "/origin-request-policy", func(w http.ResponseWriter, r *http.Request) error {
-		typ := r.URL.Query().Get("Type")
-		if typ != "" && typ != "managed" && typ != "custom" {
-			return errInvalidArgument("Type %q: must be managed or custom", typ)
-		}
-		all, err := ops.List(r.Context(), typ)
-		if err != nil {
-			return err
-		}
-		items, _, maxItems, next, err := resPage(all, func(v control.Versioned[model.OriginRequestPolicy]) string { return v.Item.ID }, r)
-		if err != nil {
-			return err
-		}
-		out := originRequestPolicyListXML{Xmlns: Namespace, NextMarker: next, MaxItems: maxItems, Quantity: len(items)}
-		if len(items) > 0 {
-			out.Items = &originRequestPolicyItemsXML{}
-		}
-		for _, v := range items {
-			out.Items.Summary = append(out.Items.Summary, originRequestPolicySummaryXML{Type: policyType(v.Managed), Policy: originRequestPolicyOf(v)})
-		}
-		writeXML(w, http.StatusOK, out)
-		return nil
-	})
-	s.handle("GET", "/origin-request-policy/{Id}", func(w http.ResponseWriter, r *http.Request) error {
-		v, err := ops.Get(r.Context(), r.PathValue("Id"))
-		if err != nil {
-			return s.resourceErr(err, "")
-		}
-		one(w, http.StatusOK, v)
-		return nil
-	})
-	s.handle("GET", "/origin-request-policy/{Id}/config", func(w http.ResponseWriter, r *http.Request) error {
-		v, err := ops.Get(r.Context(), r.PathValue("Id"))
-		if err != nil {
-			return s.resourceErr(err, "")
-		}
-		x := originRequestPolicyConfigOf(&v.Item)
-		x.Xmlns = Namespace
-		w.Header().Set("ETag", v.ETag)
-		writeXML(w, http.StatusOK, x)
-		return nil
-	})
-	s.handle("PUT", "/origin-request-policy/{Id}", func(w http.ResponseWriter, r *http.Request) error {
-		im, err := requireIfMatch(r)
-		if err != nil {
-			return err
-		}
-		p, err := readOriginRequestPolicy(r)
-		if err != nil {
-			return err
-		}
-		v, err := ops.Update(r.Context(), r.PathValue("Id"), im, p)
-		if err != nil {
-			return s.resourceErr(err, "OriginRequestPolicyConfig")
-		}
-		one(w, http.StatusOK, v)
-		return nil
-	})
-	s.handle("DELETE", "/origin-request-policy/{Id}", func(w http.ResponseWriter, r *http.Request) error {
-		im, err := requireIfMatch(r)
-		if err != nil {
-			return err
-		}
-		if err := ops.Delete(r.Context(), r.PathValue("Id"), im); err != nil {
-			return s.resourceErr(err, "")
-		}
-		w.WriteHeader(http.StatusNoContent)
-		return nil
+	registerCRUD(s, crudSpec[model.OriginRequestPolicy]{
+		path: "/origin-request-policy", update: "/{Id}", field: "OriginRequestPolicyConfig",
+		ops: ops, list: ops.List, typed: true, read: readOriginRequestPolicy,
+		id: func(v control.Versioned[model.OriginRequestPolicy]) string { return v.Item.ID },
+		one: func(v control.Versioned[model.OriginRequestPolicy]) any {
+			x := originRequestPolicyOf(v)
+			x.Xmlns = Namespace
+			return x
+		},
+		config: func(p *model.OriginRequestPolicy) any {
+			x := originRequestPolicyConfigOf(p)
+			x.Xmlns = Namespace
+			return x
+		},
+		page: func(items []control.Versioned[model.OriginRequestPolicy], maxItems int, next string) any {
+			out := originRequestPolicyListXML{Xmlns: Namespace, NextMarker: next, MaxItems: maxItems, Quantity: len(items)}
+			if len(items) > 0 {
+				out.Items = &originRequestPolicyItemsXML{}
+			}
+			for _, v := range items {
+				out.Items.Summary = append(out.Items.Summary, originRequestPolicySummaryXML{Type: policyType(v.Managed), Policy: originRequestPolicyOf(v)})
+			}
+			return out
+		},
 	})
 }

@@ -320,92 +320,29 @@ func readResponseHeadersPolicy(r *http.Request) (model.ResponseHeadersPolicy, er
 
 func (s *Server) registerResponseHeadersPolicies() {
 	ops := s.svc.ResponseHeadersPolicies()
-	one := func(w http.ResponseWriter, status int, v control.Versioned[model.ResponseHeadersPolicy]) {
-		x := responseHeadersPolicyOf(v)
-		x.Xmlns = Namespace
-		w.Header().Set("ETag", v.ETag)
-		writeXML(w, status, x)
-	}
-	s.handle("POST", "/response-headers-policy", func(w http.ResponseWriter, r *http.Request) error {
-		p, err := readResponseHeadersPolicy(r)
-		if err != nil {
-			return err
-		}
-		v, err := ops.Create(r.Context(), p)
-		if err != nil {
-			return s.resourceErr(err, "ResponseHeadersPolicyConfig")
-		}
-		w.Header().Set("Location", s.location(r, "/response-headers-policy/"+v.Item.ID))
-		one(w, http.StatusCreated, v)
-		return nil
-	})
-	s.handle("GET", "/response-headers-policy", func(w http.ResponseWriter, r *http.Request) error {
-		typ := r.URL.Query().Get("Type")
-		if typ != "" && typ != "managed" && typ != "custom" {
-			return errInvalidArgument("Type %q: must be managed or custom", typ)
-		}
-		all, err := ops.List(r.Context(), typ)
-		if err != nil {
-			return err
-		}
-		items, _, maxItems, next, err := resPage(all, func(v control.Versioned[model.ResponseHeadersPolicy]) string { return v.Item.ID }, r)
-		if err != nil {
-			return err
-		}
-		out := responseHeadersPolicyListXML{Xmlns: Namespace, NextMarker: next, MaxItems: maxItems, Quantity: len(items)}
-		if len(items) > 0 {
-			out.Items = &responseHeadersPolicyItemsXML{}
-		}
-		for _, v := range items {
-			out.Items.Summary = append(out.Items.Summary, responseHeadersPolicySummaryXML{Type: policyType(v.Managed), Policy: responseHeadersPolicyOf(v)})
-		}
-		writeXML(w, http.StatusOK, out)
-		return nil
-	})
-	s.handle("GET", "/response-headers-policy/{Id}", func(w http.ResponseWriter, r *http.Request) error {
-		v, err := ops.Get(r.Context(), r.PathValue("Id"))
-		if err != nil {
-			return s.resourceErr(err, "")
-		}
-		one(w, http.StatusOK, v)
-		return nil
-	})
-	s.handle("GET", "/response-headers-policy/{Id}/config", func(w http.ResponseWriter, r *http.Request) error {
-		v, err := ops.Get(r.Context(), r.PathValue("Id"))
-		if err != nil {
-			return s.resourceErr(err, "")
-		}
-		x := responseHeadersPolicyConfigOf(&v.Item)
-		x.Xmlns = Namespace
-		w.Header().Set("ETag", v.ETag)
-		writeXML(w, http.StatusOK, x)
-		return nil
-	})
-	s.handle("PUT", "/response-headers-policy/{Id}", func(w http.ResponseWriter, r *http.Request) error {
-		im, err := requireIfMatch(r)
-		if err != nil {
-			return err
-		}
-		p, err := readResponseHeadersPolicy(r)
-		if err != nil {
-			return err
-		}
-		v, err := ops.Update(r.Context(), r.PathValue("Id"), im, p)
-		if err != nil {
-			return s.resourceErr(err, "ResponseHeadersPolicyConfig")
-		}
-		one(w, http.StatusOK, v)
-		return nil
-	})
-	s.handle("DELETE", "/response-headers-policy/{Id}", func(w http.ResponseWriter, r *http.Request) error {
-		im, err := requireIfMatch(r)
-		if err != nil {
-			return err
-		}
-		if err := ops.Delete(r.Context(), r.PathValue("Id"), im); err != nil {
-			return s.resourceErr(err, "")
-		}
-		w.WriteHeader(http.StatusNoContent)
-		return nil
+	registerCRUD(s, crudSpec[model.ResponseHeadersPolicy]{
+		path: "/response-headers-policy", update: "/{Id}", field: "ResponseHeadersPolicyConfig",
+		ops: ops, list: ops.List, typed: true, read: readResponseHeadersPolicy,
+		id: func(v control.Versioned[model.ResponseHeadersPolicy]) string { return v.Item.ID },
+		one: func(v control.Versioned[model.ResponseHeadersPolicy]) any {
+			x := responseHeadersPolicyOf(v)
+			x.Xmlns = Namespace
+			return x
+		},
+		config: func(p *model.ResponseHeadersPolicy) any {
+			x := responseHeadersPolicyConfigOf(p)
+			x.Xmlns = Namespace
+			return x
+		},
+		page: func(items []control.Versioned[model.ResponseHeadersPolicy], maxItems int, next string) any {
+			out := responseHeadersPolicyListXML{Xmlns: Namespace, NextMarker: next, MaxItems: maxItems, Quantity: len(items)}
+			if len(items) > 0 {
+				out.Items = &responseHeadersPolicyItemsXML{}
+			}
+			for _, v := range items {
+				out.Items.Summary = append(out.Items.Summary, responseHeadersPolicySummaryXML{Type: policyType(v.Managed), Policy: responseHeadersPolicyOf(v)})
+			}
+			return out
+		},
 	})
 }
