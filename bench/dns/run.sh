@@ -350,7 +350,7 @@ col() { # metric name
 	echo "| queries lost, % | $(col lost pharos | median) | $(col lost knot | median) | |"
 	echo "| server CPU, cores | $(col cpu pharos | median) | $(col cpu knot | median) | |"
 	pu=$(col usq pharos | median) ku=$(col usq knot | median)
-	echo "| server CPU per query, µs | $pu | $ku | $(awk -v a="$pu" -v b="$ku" 'BEGIN { printf "%.2f", b > 0 ? a / b : 0 }') |"
+	echo "| server CPU per query, µs | $pu | $ku | $(awk -v a="$pu" -v b="$ku" 'BEGIN { printf "%.2f", (b > 0 ? a / b : 0) }') |"
 	echo
 	[ "$ECS" = 1 ] && echo "Answers naming edge-nyc first during the pharos runs: $nyc of $noerror NOERROR answers." && echo
 	echo "Rounds:"
