@@ -54,6 +54,15 @@ func (r *Router) answer(req *dns.Msg, from netip.Addr, udp bool) *dns.Msg {
 	m.SetReply(req)
 	m.Compress = true
 	m.RecursionAvailable = false
+	opt := req.IsEdns0()
+	var resp *dns.OPT
+	if opt != nil {
+		// Every answer to an EDNS query carries an OPT, errors included
+		// (RFC 6891 §7).
+		resp = &dns.OPT{Hdr: dns.RR_Header{Name: ".", Rrtype: dns.TypeOPT}}
+		resp.SetUDPSize(ednsSize)
+		m.Extra = append(m.Extra, resp)
+	}
 	if len(req.Question) != 1 || req.Response {
 		m.Question = nil
 		return r.fail(m, dns.RcodeFormatError)
@@ -63,10 +72,7 @@ func (r *Router) answer(req *dns.Msg, from netip.Addr, udp bool) *dns.Msg {
 	}
 	client := Client{Addr: from}
 	size := minUDPSize
-	if opt := req.IsEdns0(); opt != nil {
-		resp := &dns.OPT{Hdr: dns.RR_Header{Name: ".", Rrtype: dns.TypeOPT}}
-		resp.SetUDPSize(ednsSize)
-		m.Extra = append(m.Extra, resp)
+	if opt != nil {
 		if opt.Version() != 0 {
 			return r.fail(m, dns.RcodeBadVers)
 		}
@@ -185,7 +191,7 @@ func (r *Router) resolve(m *dns.Msg, q dns.Question, c Client) int {
 		return dns.RcodeSuccess
 	case name == r.nsHost:
 		if qtype == dns.TypeA || qtype == dns.TypeAAAA {
-			m.Answer = append(m.Answer, r.glue(qtype)...)
+			m.Answer = appendAddrs(m.Answer, q.Name, qtype, soaTTL, r.nsAddrs)
 		}
 		if len(m.Answer) == 0 {
 			m.Ns = append(m.Ns, r.soa(n))
