@@ -38,12 +38,12 @@ trap cleanup EXIT
 bin/pharos-origin --listen "$ORIGIN_ADDR" >/dev/null &
 origin_pid=$!
 bin/pharos up --origin "http://$ORIGIN_ADDR" --http "$EDGE_ADDR" --api "$API_ADDR" \
-	--data "$data" --cache-mem 512MiB --log-level warn >"$data/up.log" 2>&1 &
+	--dns 127.0.0.1:0 --https 127.0.0.1:0 --data "$data" --cache-mem 512MiB --log-level warn >"$data/up.log" 2>&1 &
 edge_pid=$!
 # The disk edge's memory tier keeps nothing over 512 KiB (--cache-mem/8):
 # its 1 MiB hits come from the disk tier.
 bin/pharos up --origin "http://$ORIGIN_ADDR" --http "$DISK_EDGE_ADDR" --api "$DISK_API_ADDR" \
-	--data "$data/disk" --cache-mem 4MiB --cache-disk 2GiB --log-level warn >"$data/up-disk.log" 2>&1 &
+	--dns 127.0.0.1:0 --https 127.0.0.1:0 --data "$data/disk" --cache-mem 4MiB --cache-disk 2GiB --log-level warn >"$data/up-disk.log" 2>&1 &
 disk_pid=$!
 for log in "$data/up.log" "$data/up-disk.log"; do
 	for _ in $(seq 1 100); do
