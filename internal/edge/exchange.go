@@ -21,6 +21,7 @@ type Exchange struct {
 	status     int         // status sent to the viewer (for logs and §4.4)
 	respHeader http.Header // origin response header on pass-through
 	background bool        // a refresh nobody waits for: write nothing
+	errorPage  bool        // fetching a custom error page (errorpages.go)
 }
 
 // Handler serves an exchange; stages wrap handlers.

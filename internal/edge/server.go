@@ -145,11 +145,9 @@ func (s *Server) WaitRevision(ctx context.Context, rev uint64) error {
 // ServeHTTP routes a viewer request to its distribution and behaviour and
 // runs that behaviour's stage chain.
 func (s *Server) ServeHTTP(w http.ResponseWriter, r *http.Request) {
-	x := &Exchange{W: w, R: r, Now: s.now(), HTTPS: s.viewerHTTPS(r)}
-	x.ReqID = s.idPrefix + strconv.FormatUint(s.reqSeq.Add(1), 36)
 	if requestHeadSize(r) > maxRequestHead {
 		w.Header().Set("Connection", "close")
-		s.edgeError(x, http.StatusRequestHeaderFieldsTooLarge, "431 Request Header Fields Too Large: the request line and headers exceed 20480 bytes")
+		s.edgeError(s.exchange(w, r), http.StatusRequestHeaderFieldsTooLarge, "431 Request Header Fields Too Large: the request line and headers exceed 20480 bytes")
 		return
 	}
 	if (r.Method == http.MethodGet || r.Method == http.MethodHead) && (r.ContentLength != 0 || len(r.TransferEncoding) > 0) {
@@ -157,17 +155,35 @@ func (s *Server) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 		// and with both Content-Length and chunked framing it is the shape
 		// of a smuggling attempt: refuse it, and close the connection.
 		w.Header().Set("Connection", "close")
-		s.edgeError(x, http.StatusBadRequest, "400 Bad Request: a GET or HEAD request must not carry a body")
+		s.edgeError(s.exchange(w, r), http.StatusBadRequest, "400 Bad Request: a GET or HEAD request must not carry a body")
 		return
 	}
 	d := s.table.Load().Lookup(hostOnly(r.Host))
 	if d == nil {
-		x.B = nil
-		s.noDistribution(x)
+		s.noDistribution(s.exchange(w, r))
 		return
 	}
+	s.serveDist(w, r, d, false)
+}
+
+// serveDist runs the chain of r's behaviour in d. For a viewer's request
+// a status with a custom error page is answered with that page; for the
+// page's own fetch (page), nothing is replaced.
+func (s *Server) serveDist(w http.ResponseWriter, r *http.Request, d *Dist, page bool) {
+	if !page && d.errorPages != nil {
+		w = &errorPageWriter{ResponseWriter: w, s: s, r: r, d: d}
+	}
+	x := s.exchange(w, r)
+	x.errorPage = page
 	x.B = d.Match(r.URL.Path)
 	x.B.handler(x)
+}
+
+// exchange starts the exchange of one viewer request.
+func (s *Server) exchange(w http.ResponseWriter, r *http.Request) *Exchange {
+	x := &Exchange{W: w, R: r, Now: s.now(), HTTPS: s.viewerHTTPS(r)}
+	x.ReqID = s.idPrefix + strconv.FormatUint(s.reqSeq.Add(1), 36)
+	return x
 }
 
 // maxRequestHead is CloudFront's limit on the request line plus headers.

@@ -26,7 +26,9 @@ func geoStage(s *Server, b *Behavior) Stage {
 	return func(next Handler) Handler {
 		return func(x *Exchange) {
 			c := s.cfg.GeoIP.Country(s.viewerAddr(x.R).Addr())
-			if c != "" && listed[c] != allowList {
+			// A custom error page is what a refused viewer is meant to
+			// see: its fetch is not refused again.
+			if c != "" && listed[c] != allowList && !x.errorPage {
 				s.edgeError(x, http.StatusForbidden, "403 Forbidden: this distribution does not serve viewers in your country")
 				return
 			}

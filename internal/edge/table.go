@@ -30,8 +30,9 @@ type wildcard struct {
 
 // Dist is a compiled distribution.
 type Dist struct {
-	Model     *model.Distribution
-	behaviors []*Behavior // in order, the default behaviour last
+	Model      *model.Distribution
+	behaviors  []*Behavior       // in order, the default behaviour last
+	errorPages map[int]errorPage // custom error pages by status (errorpages.go)
 }
 
 // Behavior is a compiled cache behaviour: everything a request needs,
@@ -157,7 +158,7 @@ func compile(s *Server, rev uint64, docs map[string][]byte, pool *originPool) (*
 }
 
 func compileDist(s *Server, m *model.Distribution, pool *originPool) (*Dist, error) {
-	d := &Dist{Model: m}
+	d := &Dist{Model: m, errorPages: compileErrorPages(m)}
 	all := append(slices.Clone(m.Behaviors), m.DefaultBehavior)
 	for i := range all {
 		mb := &all[i]
@@ -194,7 +195,9 @@ func compileDist(s *Server, m *model.Distribution, pool *originPool) (*Dist, err
 		kp := &b.keyPolicy
 		b.fast = len(kp.Headers) == 0 && kp.Cookies == httpcache.ListNone &&
 			!kp.AcceptEncodingGzip && !kp.AcceptEncodingBrotli && !checksViewer(b)
-		b.fast = b.fast && b.respHeaders.fastCompatible()
+		// The fast path writes cached answers, errors included, itself:
+		// custom error pages need the full path.
+		b.fast = b.fast && b.respHeaders.fastCompatible() && d.errorPages == nil
 		d.behaviors = append(d.behaviors, b)
 	}
 	return d, nil

@@ -156,7 +156,8 @@ type ListConfig struct {
 type CustomErrorResponse struct {
 	ErrorCode          int    `json:"errorCode"`
 	ErrorCachingMinTTL *int64 `json:"errorCachingMinTTL,omitempty"`
-	// ResponsePagePath and ResponseCode are not supported yet.
+	// ResponsePagePath is a page (fetched through the behaviour matching
+	// it) the viewer gets instead of the error, with status ResponseCode.
 	ResponsePagePath string `json:"responsePagePath,omitempty"`
 	ResponseCode     string `json:"responseCode,omitempty"`
 }

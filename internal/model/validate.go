@@ -81,6 +81,7 @@ func (d *Distribution) Validate() error {
 		}
 		b.validate(v, f, ids)
 	}
+	seen := map[int]bool{}
 	for i, e := range d.CustomErrorResponses {
 		f := fmt.Sprintf("customErrorResponses[%d]", i)
 		if !slices.Contains([]int{400, 403, 404, 405, 414, 416, 500, 501, 502, 503, 504}, e.ErrorCode) {
@@ -89,9 +90,23 @@ func (d *Distribution) Validate() error {
 		if e.ErrorCachingMinTTL != nil && *e.ErrorCachingMinTTL < 0 {
 			v.fail(f+".errorCachingMinTTL", "must not be negative")
 		}
-		if e.ResponsePagePath != "" || e.ResponseCode != "" {
-			v.fail(f+".responsePagePath", "custom error pages are not supported yet")
+		switch {
+		case e.ResponsePagePath == "" && e.ResponseCode != "":
+			v.fail(f+".responsePagePath", "required with responseCode")
+		case e.ResponsePagePath != "" && e.ResponseCode == "":
+			v.fail(f+".responseCode", "required with responsePagePath")
+		case e.ResponsePagePath != "":
+			if !strings.HasPrefix(e.ResponsePagePath, "/") || len(e.ResponsePagePath) > 4096 {
+				v.fail(f+".responsePagePath", "%q must be a path starting with / (at most 4096 characters)", e.ResponsePagePath)
+			}
+			if !slices.Contains([]string{"200", "400", "403", "404", "405", "414", "416", "500", "501", "502", "503", "504"}, e.ResponseCode) {
+				v.fail(f+".responseCode", "%q is not one of CloudFront's response codes", e.ResponseCode)
+			}
 		}
+		if seen[e.ErrorCode] {
+			v.fail(f+".errorCode", "%d is listed twice", e.ErrorCode)
+		}
+		seen[e.ErrorCode] = true
 	}
 	return v.err()
 }

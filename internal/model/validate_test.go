@@ -300,8 +300,20 @@ func TestValidateRules(t *testing.T) {
 		{"error caching TTL negative", func(d *Distribution) { d.CustomErrorResponses[0].ErrorCachingMinTTL = ptr(int64(-1)) },
 			[]string{"customErrorResponses[0].errorCachingMinTTL"}},
 		{"error caching TTL zero", func(d *Distribution) { d.CustomErrorResponses[0].ErrorCachingMinTTL = ptr(int64(0)) }, nil},
-		{"error page path", func(d *Distribution) { d.CustomErrorResponses[0].ResponsePagePath = "/404.html" },
-			[]string{"customErrorResponses[0].responsePagePath"}},
+		{"error page path without a code", func(d *Distribution) { d.CustomErrorResponses[0].ResponsePagePath = "/404.html" },
+			[]string{"customErrorResponses[0].responseCode"}},
+		{"error page", func(d *Distribution) {
+			d.CustomErrorResponses[0].ResponsePagePath, d.CustomErrorResponses[0].ResponseCode = "/404.html", "404"
+		}, nil},
+		{"error page path relative", func(d *Distribution) {
+			d.CustomErrorResponses[0].ResponsePagePath, d.CustomErrorResponses[0].ResponseCode = "404.html", "404"
+		}, []string{"customErrorResponses[0].responsePagePath"}},
+		{"error page code unknown", func(d *Distribution) {
+			d.CustomErrorResponses[0].ResponsePagePath, d.CustomErrorResponses[0].ResponseCode = "/404.html", "302"
+		}, []string{"customErrorResponses[0].responseCode"}},
+		{"error code twice", func(d *Distribution) {
+			d.CustomErrorResponses = append(d.CustomErrorResponses, d.CustomErrorResponses[0])
+		}, []string{"customErrorResponses[1].errorCode"}},
 		{"error response code", func(d *Distribution) { d.CustomErrorResponses[0].ResponseCode = "200" },
 			[]string{"customErrorResponses[0].responsePagePath"}},
 		{"second error response bad", func(d *Distribution) {
