@@ -28,6 +28,7 @@ func newUpCommand() *cobra.Command {
 				if cfg.EdgeID == "" {
 					cfg.EdgeID, _ = os.Hostname()
 				}
+				cfg.DNSOptional = !cmd.Flags().Changed("dns")
 				return node.Run(ctx, cfg, cmd.OutOrStdout())
 			})
 		},

@@ -39,7 +39,10 @@ type Config struct {
 	Grace     time.Duration // how long in-flight responses may finish on stop
 	FastPath  bool          // answer plain HTTP/1.1 hits on the edge's own fast path
 	GeoIP     string        // MaxMind database placing clients (router) and viewers
-	Logger    *slog.Logger
+	// DNSOptional lets Run go on without the DNS router when DNSAddr
+	// cannot be bound (the flag was left at its default).
+	DNSOptional bool
+	Logger      *slog.Logger
 
 	// TrustForwarded lists the proxies (CIDRs) whose X-Forwarded-For names
 	// the viewer.
@@ -161,7 +164,12 @@ func Run(ctx context.Context, cfg Config, out io.Writer) error {
 	dnsAddr, err := startRouter(watchCtx, b, RouterConfig{ID: cfg.EdgeID, DNSAddr: cfg.DNSAddr, Zone: cfg.Zone,
 		GeoIP: cfg.GeoIP, TTL: 30, Answers: 3, Logger: log})
 	if err != nil {
-		return err
+		if !cfg.DNSOptional {
+			return err
+		}
+		// The default :5353 is also mDNS's port, taken on many desktops:
+		// the quick start goes on without the router rather than fail.
+		log.Warn("the DNS router did not start; give --dns ADDR to choose its address", "err", err)
 	}
 	if httpsL != nil {
 		cfg.HTTPSAddr = httpsLine(httpsL, cfg.DataDir)
@@ -196,7 +204,11 @@ func printBanner(out io.Writer, cfg Config, edgeAddr, apiAddr, dnsAddr net.Addr,
 	fmt.Fprintf(out, "Pharos is up.\n")
 	fmt.Fprintf(out, "  edge   %s\n", edgeURL)
 	fmt.Fprintf(out, "  api    http://%s\n", dialable(apiAddr))
-	fmt.Fprintf(out, "  dns    %s (udp and tcp, zone %s)\n", dialable(dnsAddr), cfg.Zone)
+	if dnsAddr != nil {
+		fmt.Fprintf(out, "  dns    %s (udp and tcp, zone %s)\n", dialable(dnsAddr), cfg.Zone)
+	} else {
+		fmt.Fprintf(out, "  dns    off: %s is taken (give --dns ADDR for the DNS router)\n", cfg.DNSAddr)
+	}
 	if cfg.HTTPSAddr != "" {
 		fmt.Fprintf(out, "  https  %s\n", cfg.HTTPSAddr)
 	}

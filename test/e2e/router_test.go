@@ -358,3 +358,32 @@ func TestRouter_Up(t *testing.T) {
 	expect(t, "SOA of the zone", dig(t, ph.DNS, "cdn.test", "SOA").Status, "NOERROR")
 	expect(t, "an unknown name", dig(t, ph.DNS, "nothing.cdn.test", "A").Status, "NXDOMAIN")
 }
+
+// `pharos up` left at its default --dns (:5353, also mDNS's port on many
+// machines) goes on without the router when that port is taken, and says
+// so; given --dns explicitly, a taken address is an error.
+func TestRouter_UpWithDefaultDNSPortTaken(t *testing.T) {
+	t.Parallel()
+	// Hold 5353 on loopback: binding the wildcard address then fails too.
+	if pc, err := net.ListenPacket("udp", "127.0.0.1:5353"); err == nil {
+		defer pc.Close()
+	}
+	origin := startOrigin(t)
+	p := start(t, "pharos", "up", "--http", "127.0.0.1:0", "--api", "127.0.0.1:0", "--https", "127.0.0.1:0",
+		"--data", t.TempDir(), "--origin", origin)
+	off := p.waitLine(regexp.MustCompile(`^\s+dns\s+off: (\S+) is taken`), 30*time.Second)
+	expect(t, "the address named", off[1], ":5353")
+	edge := p.waitLine(regexp.MustCompile(`curl -i (\S+)`), 5*time.Second)[1]
+	expect(t, "the edge serves", get(t, "GET", edge+"/_origin/health").Status, http.StatusOK)
+
+	explicit := start(t, "pharos", "up", "--http", "127.0.0.1:0", "--api", "127.0.0.1:0", "--https", "127.0.0.1:0",
+		"--data", t.TempDir(), "--dns", "127.0.0.1:5353")
+	select {
+	case <-explicit.exited:
+	case <-time.After(30 * time.Second):
+		t.Fatal("pharos up --dns on a taken address did not exit")
+	}
+	if !strings.Contains(explicit.Output(), "5353") {
+		t.Errorf("the error does not name the address:\n%s", explicit.Output())
+	}
+}
