@@ -18,6 +18,7 @@ import (
 	"github.com/pharos-cdn/pharos/internal/bus"
 	"github.com/pharos-cdn/pharos/internal/certs"
 	"github.com/pharos-cdn/pharos/internal/edge"
+	"github.com/pharos-cdn/pharos/internal/listen"
 	"github.com/pharos-cdn/pharos/internal/model"
 )
 
@@ -149,30 +150,12 @@ func (f *certFollower) loadSaved() {
 	f.setImported(list)
 }
 
-// listenHTTPS opens the HTTPS port: TCP, and UDP on the same port number
-// for HTTP/3. With port 0 the UDP port follows the one TCP got; should it
-// be taken over UDP, another pair is tried.
 func listenHTTPS(addr string) (net.Listener, net.PacketConn, error) {
-	host, port, err := net.SplitHostPort(addr)
+	l, pc, err := listen.TCPAndUDP(addr)
 	if err != nil {
-		return nil, nil, fmt.Errorf("--https %s: %w", addr, err)
+		return nil, nil, fmt.Errorf("--https (HTTP/3 needs the port over UDP too): %w", err)
 	}
-	for range 5 {
-		l, err := net.Listen("tcp", addr)
-		if err != nil {
-			return nil, nil, fmt.Errorf("--https %s: %w", addr, err)
-		}
-		p := strconv.Itoa(l.Addr().(*net.TCPAddr).Port)
-		pc, err := net.ListenPacket("udp", net.JoinHostPort(host, p))
-		if err == nil {
-			return l, pc, nil
-		}
-		l.Close()
-		if port != "0" {
-			return nil, nil, fmt.Errorf("--https %s (udp, for HTTP/3): %w", addr, err)
-		}
-	}
-	return nil, nil, fmt.Errorf("--https %s: no port free over both TCP and UDP", addr)
+	return l, pc, nil
 }
 
 // ownNames are the names on an edge's default certificate: its id, its

@@ -13,6 +13,7 @@ import (
 
 	"github.com/miekg/dns"
 
+	"github.com/pharos-cdn/pharos/internal/listen"
 	"github.com/pharos-cdn/pharos/internal/model"
 )
 
@@ -99,9 +100,9 @@ func (r *Router) place(c Client) Client {
 // ServeDNS serves DNS on addr over UDP and TCP until ctx ends. ready is
 // called with the bound addresses once both listen.
 func (r *Router) ListenAndServeDNS(ctx context.Context, addr string, ready func(udp, tcp net.Addr)) error {
-	pc, l, err := listenBoth(addr)
+	l, pc, err := listen.TCPAndUDP(addr)
 	if err != nil {
-		return err
+		return fmt.Errorf("dns: %w", err)
 	}
 	udp := &dns.Server{PacketConn: pc, Handler: r, UDPSize: ednsSize}
 	tcp := &dns.Server{Listener: l, Handler: r, ReadTimeout: 5 * time.Second, WriteTimeout: 5 * time.Second,
@@ -124,27 +125,4 @@ func (r *Router) ListenAndServeDNS(ctx context.Context, addr string, ready func(
 		return fmt.Errorf("dns: %w", err)
 	}
 	return nil
-}
-
-// listenBoth binds UDP and TCP on one port. With port 0 the kernel picks
-// the UDP port, which may be taken for TCP: then it tries another.
-func listenBoth(addr string) (net.PacketConn, net.Listener, error) {
-	_, port, err := net.SplitHostPort(addr)
-	if err != nil {
-		return nil, nil, fmt.Errorf("dns %s: %w", addr, err)
-	}
-	for attempt := 0; ; attempt++ {
-		pc, err := net.ListenPacket("udp", addr)
-		if err != nil {
-			return nil, nil, fmt.Errorf("dns udp %s: %w", addr, err)
-		}
-		l, err := net.Listen("tcp", pc.LocalAddr().String())
-		if err == nil {
-			return pc, l, nil
-		}
-		pc.Close()
-		if port != "0" || attempt == 20 {
-			return nil, nil, fmt.Errorf("dns tcp %s: %w", addr, err)
-		}
-	}
 }
