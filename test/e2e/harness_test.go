@@ -84,9 +84,16 @@ func (p *proc) Output() string {
 
 func start(t *testing.T, name string, args ...string) *proc {
 	t.Helper()
+	return startEnv(t, nil, name, args...)
+}
+
+// startEnv is start with environment variables (KEY=value) added last, so
+// they win over the ones start clears.
+func startEnv(t *testing.T, env []string, name string, args ...string) *proc {
+	t.Helper()
 	p := &proc{t: t, lines: make(chan string, 1024), exited: make(chan struct{})}
 	p.cmd = exec.Command(filepath.Join(binDir, name), args...)
-	p.cmd.Env = append(os.Environ(), "PHAROS_ACCESS_KEY_ID=", "PHAROS_SECRET_ACCESS_KEY=")
+	p.cmd.Env = append(append(os.Environ(), "PHAROS_ACCESS_KEY_ID=", "PHAROS_SECRET_ACCESS_KEY="), env...)
 	p.cmd.Stderr = p
 	stdout, err := p.cmd.StdoutPipe()
 	if err != nil {
