@@ -86,3 +86,15 @@ func TestCertificateImportNamesTheField(t *testing.T) {
 		t.Fatalf("a refused import was stored: %+v", list)
 	}
 }
+
+// A distribution may not name a certificate that was never imported.
+func TestDistributionNamesAnUnknownCertificate(t *testing.T) {
+	s, ctx := startService(t)
+	d := testDist(model.Behavior{})
+	d.ViewerCertificate.CertificateID = model.NewCertificateID()
+	_, err := s.Create(ctx, d)
+	var verr model.ValidationError
+	if !errors.As(err, &verr) || len(verr) != 1 || verr[0].Field != "viewerCertificate.certificateId" {
+		t.Fatalf("create naming an unknown certificate: %v, want a validation error on viewerCertificate.certificateId", err)
+	}
+}

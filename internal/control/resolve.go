@@ -20,6 +20,15 @@ func (s *Service) resolve(ctx context.Context, d *model.Distribution) error {
 	for i := range d.Behaviors {
 		errs = append(errs, r.behavior(&d.Behaviors[i], fmt.Sprintf("behaviors[%d]", i))...)
 	}
+	if id := d.ViewerCertificate.CertificateID; id != "" {
+		// A distribution may only name a certificate that was imported.
+		if _, err := s.Certificate(ctx, id); errors.Is(err, ErrNoSuchCertificate) {
+			errs = append(errs, &model.FieldError{Field: "viewerCertificate.certificateId",
+				Message: fmt.Sprintf("no imported certificate %q (pharos cert list)", id)})
+		} else if err != nil {
+			return err
+		}
+	}
 	if r.err != nil {
 		return r.err
 	}
