@@ -29,6 +29,7 @@ func newUpCommand() *cobra.Command {
 					cfg.EdgeID, _ = os.Hostname()
 				}
 				cfg.DNSOptional = !cmd.Flags().Changed("dns")
+				cfg.HTTPSOptional = !cmd.Flags().Changed("https")
 				return node.Run(ctx, cfg, cmd.OutOrStdout())
 			})
 		},

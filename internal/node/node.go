@@ -42,7 +42,9 @@ type Config struct {
 	// DNSOptional lets Run go on without the DNS router when DNSAddr
 	// cannot be bound (the flag was left at its default).
 	DNSOptional bool
-	Logger      *slog.Logger
+	// HTTPSOptional does the same for HTTPSAddr.
+	HTTPSOptional bool
+	Logger        *slog.Logger
 
 	// TrustForwarded lists the proxies (CIDRs) whose X-Forwarded-For names
 	// the viewer.
@@ -77,13 +79,22 @@ func Run(ctx context.Context, cfg Config, out io.Writer) error {
 	defer apiL.Close()
 	var httpsL net.Listener
 	var httpsPC net.PacketConn
+	httpsOff := ""
 	if cfg.HTTPSAddr != "" {
-		if httpsL, httpsPC, err = listenHTTPS(cfg.HTTPSAddr); err != nil {
+		httpsL, httpsPC, err = listenHTTPS(cfg.HTTPSAddr)
+		switch {
+		case err != nil && !cfg.HTTPSOptional:
 			return err
+		case err != nil:
+			// As for --dns: a default port that is taken does not stop
+			// the quick start.
+			log.Warn("HTTPS did not start; give --https ADDR to choose its address", "err", err)
+			httpsOff, cfg.HTTPSAddr = cfg.HTTPSAddr, ""
+		default:
+			defer httpsL.Close()
+			defer httpsPC.Close()
+			cfg.HTTPSAddr = httpsL.Addr().String() // the port redirect-to-https names
 		}
-		defer httpsL.Close()
-		defer httpsPC.Close()
-		cfg.HTTPSAddr = httpsL.Addr().String() // the port redirect-to-https names
 	}
 
 	b, err := bus.Start(ctx, bus.Options{DataDir: cfg.DataDir, URLs: cfg.NATS, Name: "pharos-up", Logger: log})
@@ -173,6 +184,8 @@ func Run(ctx context.Context, cfg Config, out io.Writer) error {
 	}
 	if httpsL != nil {
 		cfg.HTTPSAddr = httpsLine(httpsL, cfg.DataDir)
+	} else if httpsOff != "" {
+		cfg.HTTPSAddr = "off: " + httpsOff + " is taken (give --https ADDR)"
 	}
 	printBanner(out, cfg, edgeL.Addr(), apiL.Addr(), dnsAddr, credPath, quick)
 	stopHTTPS := serveHTTPS(ctx, e, httpsL, httpsPC, tc, cfg.Grace, log)

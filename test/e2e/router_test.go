@@ -360,19 +360,26 @@ func TestRouter_Up(t *testing.T) {
 }
 
 // `pharos up` left at its default --dns (:5353, also mDNS's port on many
-// machines) goes on without the router when that port is taken, and says
-// so; given --dns explicitly, a taken address is an error.
+// machines) and --https (:8443) goes on without the router and HTTPS when
+// those ports are taken, and says so; given --dns explicitly, a taken
+// address is an error.
 func TestRouter_UpWithDefaultDNSPortTaken(t *testing.T) {
 	t.Parallel()
-	// Hold 5353 on loopback: binding the wildcard address then fails too.
+	// Hold 5353 (and HTTPS's 8443) on loopback: binding the wildcard
+	// address then fails too.
 	if pc, err := net.ListenPacket("udp", "127.0.0.1:5353"); err == nil {
 		defer pc.Close()
 	}
+	if l, err := net.Listen("tcp", "127.0.0.1:8443"); err == nil {
+		defer l.Close()
+	}
 	origin := startOrigin(t)
-	p := start(t, "pharos", "up", "--http", "127.0.0.1:0", "--api", "127.0.0.1:0", "--https", "127.0.0.1:0",
+	p := start(t, "pharos", "up", "--http", "127.0.0.1:0", "--api", "127.0.0.1:0",
 		"--data", t.TempDir(), "--origin", origin)
 	off := p.waitLine(regexp.MustCompile(`^\s+dns\s+off: (\S+) is taken`), 30*time.Second)
 	expect(t, "the address named", off[1], ":5353")
+	httpsOff := p.waitLine(regexp.MustCompile(`^\s+https\s+off: (\S+) is taken`), 5*time.Second)
+	expect(t, "the HTTPS address named", httpsOff[1], ":8443")
 	edge := p.waitLine(regexp.MustCompile(`curl -i (\S+)`), 5*time.Second)[1]
 	expect(t, "the edge serves", get(t, "GET", edge+"/_origin/health").Status, http.StatusOK)
 
