@@ -142,16 +142,21 @@ func Start(ctx context.Context, o Options) (*Bus, error) {
 const InvalidationBucket = "pharos-invalidations"
 
 func ensureNamedBucket(ctx context.Context, js jetstream.JetStream, name, desc string, history uint8, replicas int) (jetstream.KeyValue, error) {
-	kv, err := js.CreateKeyValue(ctx, jetstream.KeyValueConfig{
-		Bucket:      name,
-		Description: desc,
-		History:     history,
-		Storage:     jetstream.FileStorage,
-		Replicas:    replicas,
+	var kv jetstream.KeyValue
+	err := whileClusterSettles(ctx, func(ctx context.Context) error {
+		var err error
+		kv, err = js.CreateKeyValue(ctx, jetstream.KeyValueConfig{
+			Bucket:      name,
+			Description: desc,
+			History:     history,
+			Storage:     jetstream.FileStorage,
+			Replicas:    replicas,
+		})
+		if errors.Is(err, jetstream.ErrBucketExists) {
+			kv, err = js.KeyValue(ctx, name)
+		}
+		return err
 	})
-	if errors.Is(err, jetstream.ErrBucketExists) {
-		kv, err = js.KeyValue(ctx, name)
-	}
 	if err != nil {
 		return nil, fmt.Errorf("bus: ensure kv bucket %q: %w", name, err)
 	}

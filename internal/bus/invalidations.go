@@ -38,17 +38,20 @@ type Invalidation struct {
 // edge (asking for one replica) must not shrink what the control plane made
 // with --nats-replicas.
 func ensureInvalidationStream(ctx context.Context, js jetstream.JetStream, replicas int) error {
-	_, err := js.CreateStream(ctx, jetstream.StreamConfig{
-		Replicas:    replicas,
-		Name:        InvalidationStream,
-		Description: "Pharos invalidations, in order",
-		Subjects:    []string{invalidationSubject + ">"},
-		Storage:     jetstream.FileStorage,
-		MaxAge:      InvalidationRetention,
+	err := whileClusterSettles(ctx, func(ctx context.Context) error {
+		_, err := js.CreateStream(ctx, jetstream.StreamConfig{
+			Replicas:    replicas,
+			Name:        InvalidationStream,
+			Description: "Pharos invalidations, in order",
+			Subjects:    []string{invalidationSubject + ">"},
+			Storage:     jetstream.FileStorage,
+			MaxAge:      InvalidationRetention,
+		})
+		if errors.Is(err, jetstream.ErrStreamNameAlreadyInUse) {
+			return nil
+		}
+		return err
 	})
-	if errors.Is(err, jetstream.ErrStreamNameAlreadyInUse) {
-		return nil
-	}
 	if err != nil {
 		return fmt.Errorf("bus: ensure stream %s: %w", InvalidationStream, err)
 	}
