@@ -298,11 +298,16 @@ func (s *Server) fillBody(resp *http.Response, obj *store.Object, f *store.Fill,
 		}
 		if err != nil {
 			s.log.Warn("origin body failed", "key", key, "err", err)
+			// Unregister the fill before the viewers see the failure, so
+			// that a request sent after theirs goes to the origin afresh
+			// instead of joining this broken one.
+			finish()
 			body.Close(err)
 			return
 		}
 	}
 	if resp.ContentLength >= 0 && written != resp.ContentLength {
+		finish()
 		body.Close(fmt.Errorf("origin body truncated: %d of %d bytes", written, resp.ContentLength))
 		return
 	}
