@@ -52,6 +52,7 @@ func newEdgeCommand() *cobra.Command {
 	f.Float64Var(&cfg.Capacity, "capacity", 0, "requests per second this edge should take at most; the router sends more elsewhere first (0: no limit)")
 	f.StringVar(&cfg.GeoIP, "geoip", "", "MaxMind-format database (GeoIP2/GeoLite2, ip-location-db) giving viewers' countries for geo restriction")
 	f.StringVar(&cfg.TrustForwarded, "trust-forwarded", "", "proxies (CIDRs, comma separated) whose X-Forwarded-For names the viewer")
+	registerACME(f, &cfg.ACME) // acme.go
 	rf.register(cmd)
 	return cmd
 }

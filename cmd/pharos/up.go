@@ -51,6 +51,7 @@ func newUpCommand() *cobra.Command {
 	f.BoolVar(&cfg.FastPath, "fast-path", true, "answer plain HTTP/1.1 cache hits on the edge's own fast path (false: everything through net/http)")
 	f.StringVar(&cfg.GeoIP, "geoip", "", "MaxMind-format database (GeoIP2/GeoLite2 City or Country) placing DNS clients and viewers")
 	f.StringVar(&cfg.TrustForwarded, "trust-forwarded", "", "proxies (CIDRs, comma separated) whose X-Forwarded-For names the viewer")
+	registerACME(f, &cfg.ACME) // acme.go
 	rf.register(cmd)
 	return cmd
 }

@@ -58,6 +58,7 @@ type Server struct {
 	metrics  metrics
 	wg       sync.WaitGroup // background refreshes
 	applied  chan struct{}  // closed and replaced on every Apply
+	acme     *edgeACME      // nil unless ACME is on (tlsacme.go)
 }
 
 // New returns an edge with an empty routing table.
@@ -157,6 +158,9 @@ func (s *Server) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 		w.Header().Set("Connection", "close")
 		s.edgeError(s.exchange(w, r), http.StatusBadRequest, "400 Bad Request: a GET or HEAD request must not carry a body")
 		return
+	}
+	if s.acme != nil && s.acme.answerHTTP(w, r) {
+		return // an ACME CA validating by HTTP-01 (tlsacme.go)
 	}
 	d := s.table.Load().Lookup(hostOnly(r.Host))
 	if d == nil {

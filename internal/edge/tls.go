@@ -110,6 +110,9 @@ func (ts *tlsServing) serveHTTPS(w http.ResponseWriter, r *http.Request) {
 
 // configTCP picks the TLS settings for a TLS-over-TCP handshake by SNI.
 func (ts *tlsServing) configTCP(hello *tls.ClientHelloInfo) (*tls.Config, error) {
+	if c := ts.tc.challengeConfig(hello); c != nil {
+		return c, nil // an ACME CA validating by TLS-ALPN-01 (tlsacme.go)
+	}
 	return ts.config(hello, false)
 }
 
@@ -164,10 +167,7 @@ func (ts *tlsServing) newConfig(t *Table, d *Dist, quic bool) (*tls.Config, erro
 		CipherSuites: suites,
 		NextProtos:   protos,
 		GetCertificate: func(hello *tls.ClientHelloInfo) (*tls.Certificate, error) {
-			name := certs.NormalizeName(hello.ServerName)
-			c, _, err := ts.tc.sel.Load().Select(certs.Request{ServerName: name, CertificateID: certID,
-				IssueFor: t.issueName(name)})
-			return c, err
+			return ts.tc.certificate(t, certs.NormalizeName(hello.ServerName), certID) // tlscerts.go
 		},
 	}, nil
 }

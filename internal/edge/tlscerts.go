@@ -1,6 +1,7 @@
 package edge
 
 import (
+	"crypto/tls"
 	"sync"
 	"sync/atomic"
 
@@ -15,6 +16,7 @@ type TLSCerts struct {
 	sel          atomic.Pointer[certs.Selector]
 	mu           sync.Mutex // serialises changes
 	defaultNames []string
+	acme         *edgeACME // nil unless ACME is on (tlsacme.go); set before serving
 }
 
 // NewTLSCerts returns certificates with no root and nothing imported yet;
@@ -59,3 +61,26 @@ func (c *TLSCerts) CA() *certs.CA {
 
 // Imported returns the number of imported certificates in force.
 func (c *TLSCerts) Imported() int { return c.sel.Load().Imported.Len() }
+
+// certificate is what a handshake for name presents under table t, in
+// order: an imported certificate, the ACME CA's once it is ready (for an
+// eligible name), a local-CA leaf for a claimed name, the edge's own.
+// certID is the imported certificate the name's distribution names.
+func (c *TLSCerts) certificate(t *Table, name, certID string) (*tls.Certificate, error) {
+	if c.acme != nil {
+		if crt := c.acme.cert(t, name); crt != nil {
+			return crt, nil
+		}
+	}
+	crt, _, err := c.sel.Load().Select(certs.Request{ServerName: name, CertificateID: certID, IssueFor: t.issueName(name)})
+	return crt, err
+}
+
+// challengeConfig returns the TLS settings answering an ACME TLS-ALPN-01
+// validation when hello is one and ACME is on, else nil.
+func (c *TLSCerts) challengeConfig(hello *tls.ClientHelloInfo) *tls.Config {
+	if c.acme == nil {
+		return nil
+	}
+	return c.acme.a.ChallengeConfig(hello)
+}

@@ -36,6 +36,7 @@ type EdgeConfig struct {
 	// Viewers: the GeoIP database, the trusted proxies (CIDRs, comma
 	// separated) and the HTTPS address redirect-to-https points at.
 	GeoIP, TrustForwarded, HTTPSAddr string
+	ACME                             ACMEConfig // off unless ACME.Email is set (acme.go)
 }
 
 // RunEdge runs one edge: it serves with the configuration it last applied
@@ -88,6 +89,12 @@ func RunEdge(ctx context.Context, cfg EdgeConfig, out io.Writer) error {
 	tc := edge.NewTLSCerts(ownNames(cfg.ID, addrOf(httpsL), cfg.PublicAddrs))
 	certsIn := &certFollower{tc: tc, dataDir: cfg.DataDir, log: log}
 	certsIn.loadSaved() // tls.go
+	// ACME certificates for aliases, when asked for (acme.go).
+	stopACME, err := startACME(cfg.ACME, cfg.DataDir, e, tc, l, httpsL, log)
+	if err != nil {
+		return err
+	}
+	defer stopACME()
 	go followEngine(ctx, cfg, e, l.Addr(), certsIn, log)
 	fmt.Fprintf(out, "Pharos edge %s (pop %s) is up.\n  edge   http://%s\n  engine %s\n  data   %s\n",
 		cfg.ID, cfg.POP, dialable(l.Addr()), cfg.NATS, cfg.DataDir)

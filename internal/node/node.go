@@ -49,6 +49,7 @@ type Config struct {
 	// TrustForwarded lists the proxies (CIDRs) whose X-Forwarded-For names
 	// the viewer.
 	TrustForwarded string
+	ACME           ACMEConfig // off unless ACME.Email is set (acme.go)
 }
 
 // Run starts everything, prints where each part listens to out, and serves
@@ -138,6 +139,12 @@ func Run(ctx context.Context, cfg Config, out io.Writer) error {
 	tc := edge.NewTLSCerts(ownNames(cfg.EdgeID, addrOf(httpsL), nil))
 	tc.SetCA(root)
 	certsIn := &certFollower{tc: tc, log: log}
+	// ACME certificates for aliases, when asked for (acme.go).
+	stopACME, err := startACME(cfg.ACME, cfg.DataDir, e, tc, edgeL, httpsL, log)
+	if err != nil {
+		return err
+	}
+	defer stopACME()
 	if cfg.CacheDisk > 0 {
 		if _, err := e.EnableDisk(filepath.Join(cfg.DataDir, "cache"), cfg.CacheDisk); err != nil {
 			return fmt.Errorf("--cache-disk: %w", err)

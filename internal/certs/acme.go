@@ -1,0 +1,297 @@
+package certs
+
+import (
+	"context"
+	"crypto/tls"
+	"crypto/x509"
+	"fmt"
+	"log/slog"
+	"net"
+	"net/http"
+	"slices"
+	"strconv"
+	"sync"
+	"sync/atomic"
+	"time"
+
+	"github.com/caddyserver/certmagic"
+	"go.uber.org/zap"
+)
+
+// LetsEncrypt is the ACME directory used when none is given: Let's
+// Encrypt's production CA.
+const LetsEncrypt = certmagic.LetsEncryptProductionCA
+
+// The ACME challenge types an edge can answer (RFC 8555 §8.3, RFC 8737).
+const (
+	ChallengeHTTP01    = "http-01"
+	ChallengeTLSALPN01 = "tls-alpn-01"
+)
+
+// ACMEOptions configure an ACME client.
+type ACMEOptions struct {
+	Email  string // the account's contact
+	Agreed bool   // the operator agreed to the CA's terms
+	CA     string // the directory URL; "" is LetsEncrypt
+	// Roots, when not nil, are the only roots trusted for the directory's
+	// HTTPS (a test CA); nil trusts the system's.
+	Roots *x509.CertPool
+	Dir   string // storage for accounts, keys and certificates
+	// Challenges are the types to answer; empty answers both.
+	Challenges []string
+	// HTTP and HTTPS are where the edge listens. certmagic binds its own
+	// challenge listener when it can; handing it the edge's own addresses
+	// makes that bind fail, so the edge's listeners answer instead.
+	HTTP, HTTPS net.Addr
+	Logger      *slog.Logger
+}
+
+// ACME obtains and renews certificates from an ACME CA (certmagic) for
+// names the edge allows, one name per certificate. Get never waits on the
+// network: a name without a certificate yet starts management in the
+// background, and the caller serves something else meanwhile.
+type ACME struct {
+	cfg    *certmagic.Config
+	issuer *certmagic.ACMEIssuer
+	cache  *certmagic.Cache
+	log    *slog.Logger
+	alpn   *tls.Config // answers tls-alpn-01 validations; nil when off
+
+	ctx    context.Context
+	cancel context.CancelFunc
+	done   chan struct{}
+
+	eligible atomic.Pointer[func(string) bool]
+	mu       sync.Mutex
+	managed  map[string]context.CancelFunc // names under management
+}
+
+// MaxACMENames bounds the names one edge manages: they come from the
+// configuration (aliases), never from viewers, so this is only a backstop.
+const MaxACMENames = 10000
+
+// sweepEvery is how often names that are no longer allowed (an alias
+// removed, a certificate imported) leave management.
+const sweepEvery = time.Minute
+
+// NewACME makes an ACME client storing under o.Dir. It contacts the CA
+// only when Get first asks for a name.
+func NewACME(o ACMEOptions) (*ACME, error) {
+	if o.Email == "" {
+		return nil, fmt.Errorf("acme: an account email is required")
+	}
+	if !o.Agreed {
+		return nil, fmt.Errorf("acme: the CA's terms of service must be agreed to (--acme-agree)")
+	}
+	if o.CA == "" {
+		o.CA = LetsEncrypt
+	}
+	httpOn, alpnOn, err := challenges(o.Challenges)
+	if err != nil {
+		return nil, err
+	}
+	if (httpOn && o.HTTP == nil) || (alpnOn && o.HTTPS == nil) {
+		return nil, fmt.Errorf("acme: the edge's HTTP and HTTPS addresses are required")
+	}
+	if o.Logger == nil {
+		o.Logger = slog.Default()
+	}
+	zl := zap.New(newSlogCore(o.Logger.Handler())).Named("acme")
+	a := &ACME{log: o.Logger, managed: map[string]context.CancelFunc{}, done: make(chan struct{})}
+	a.ctx, a.cancel = context.WithCancel(context.Background())
+	a.cache = certmagic.NewCache(certmagic.CacheOptions{
+		GetConfigForCert: func(certmagic.Certificate) (*certmagic.Config, error) { return a.cfg, nil },
+		Logger:           zl,
+	})
+	a.cfg = certmagic.New(a.cache, certmagic.Config{
+		Storage: &certmagic.FileStorage{Path: o.Dir},
+		Logger:  zl,
+		// Let's Encrypt no longer runs OCSP, and a staple fetch is one more
+		// outside call the edge would make.
+		OCSP: certmagic.OCSPConfig{DisableStapling: true},
+	})
+	tmpl := certmagic.ACMEIssuer{CA: o.CA, Email: o.Email, Agreed: true, TrustedRoots: o.Roots, Logger: zl}
+	var httpHost, httpsHost string
+	if httpOn {
+		httpHost, tmpl.AltHTTPPort = hostPort(o.HTTP)
+		tmpl.ListenHost = httpHost
+	}
+	if alpnOn {
+		httpsHost, tmpl.AltTLSALPNPort = hostPort(o.HTTPS)
+		if httpOn && httpsHost != httpHost {
+			// certmagic has one ListenHost for both: on another host the
+			// HTTPS port may be free, and it would open a listener there.
+			o.Logger.Warn("acme: tls-alpn-01 is off: --http and --https listen on different hosts", "http", o.HTTP, "https", o.HTTPS)
+			alpnOn = false
+		} else {
+			tmpl.ListenHost = httpsHost
+			a.alpn = &tls.Config{MinVersion: tls.VersionTLS12, NextProtos: []string{acmeTLS1}, GetCertificate: a.cfg.GetCertificate}
+		}
+	}
+	tmpl.DisableHTTPChallenge, tmpl.DisableTLSALPNChallenge = !httpOn, !alpnOn
+	a.issuer = certmagic.NewACMEIssuer(a.cfg, tmpl)
+	a.cfg.Issuers = []certmagic.Issuer{a.issuer}
+	return a, nil
+}
+
+// acmeTLS1 is the ALPN protocol of tls-alpn-01 validations (RFC 8737 §6.2).
+const acmeTLS1 = "acme-tls/1"
+
+func challenges(list []string) (httpOn, alpnOn bool, err error) {
+	if len(list) == 0 {
+		return true, true, nil
+	}
+	for _, c := range list {
+		switch c {
+		case ChallengeHTTP01:
+			httpOn = true
+		case ChallengeTLSALPN01:
+			alpnOn = true
+		default:
+			return false, false, fmt.Errorf("acme: challenge %q: want %s or %s", c, ChallengeHTTP01, ChallengeTLSALPN01)
+		}
+	}
+	return httpOn, alpnOn, nil
+}
+
+func hostPort(a net.Addr) (string, int) {
+	host, port, err := net.SplitHostPort(a.String())
+	if err != nil {
+		return "", 0
+	}
+	n, _ := strconv.Atoi(port)
+	return host, n
+}
+
+// Start begins the sweep that takes names eligible no longer says yes to
+// out of management. Call it once, before serving.
+func (a *ACME) Start(eligible func(name string) bool) {
+	a.eligible.Store(&eligible)
+	go a.run()
+}
+
+// Stop ends management: retries and renewals stop, stored files stay.
+func (a *ACME) Stop() {
+	a.cancel()
+	if a.eligible.Load() != nil {
+		<-a.done
+	}
+	a.cache.Stop()
+}
+
+func (a *ACME) run() {
+	defer close(a.done)
+	t := time.NewTicker(sweepEvery)
+	defer t.Stop()
+	for {
+		select {
+		case <-a.ctx.Done():
+			return
+		case <-t.C:
+			a.sweep()
+		}
+	}
+}
+
+// sweep stops managing names that are no longer allowed, so they are
+// neither retried nor renewed; their files stay, ready if the name
+// comes back.
+func (a *ACME) sweep() {
+	allowed := *a.eligible.Load()
+	var gone []certmagic.SubjectIssuer
+	a.mu.Lock()
+	for name, cancel := range a.managed {
+		if !allowed(name) {
+			cancel()
+			delete(a.managed, name)
+			gone = append(gone, certmagic.SubjectIssuer{Subject: name})
+		}
+	}
+	a.mu.Unlock()
+	if len(gone) > 0 {
+		a.cache.RemoveManaged(gone)
+		a.log.Info("acme: names no longer managed", "count", len(gone))
+	}
+}
+
+// Get returns the CA's certificate for name when one is ready, else nil;
+// the first call for a name starts managing it in the background (loading
+// it from storage, or ordering it). The caller decides that name may have
+// one. Names a public CA cannot validate (localhost, private addresses,
+// .local, .internal) never start.
+func (a *ACME) Get(name string) *tls.Certificate {
+	if c := a.cached(name); c != nil {
+		return c
+	}
+	if a.manage(name) {
+		return a.cached(name) // found in storage
+	}
+	return nil
+}
+
+func (a *ACME) cached(name string) *tls.Certificate {
+	now := time.Now()
+	for _, c := range a.cache.AllMatchingCertificates(name) {
+		if slices.Contains(c.Names, name) && c.Leaf != nil && now.Before(c.Leaf.NotAfter) {
+			return &c.Certificate
+		}
+	}
+	return nil
+}
+
+// manage starts managing name unless it already is, and reports whether
+// it loaded a usable certificate from storage on the way. Loading is a
+// few small file reads, done at once so that the first handshake after a
+// restart already presents the stored certificate; everything that needs
+// the network (an order, a renewal) runs in the background.
+func (a *ACME) manage(name string) bool {
+	if !certmagic.SubjectQualifiesForPublicCert(name) || a.ctx.Err() != nil {
+		return false
+	}
+	a.mu.Lock()
+	if _, ok := a.managed[name]; ok || len(a.managed) >= MaxACMENames {
+		a.mu.Unlock()
+		return false
+	}
+	ctx, cancel := context.WithCancel(a.ctx)
+	a.managed[name] = cancel
+	a.mu.Unlock()
+	c, err := a.cfg.CacheManagedCertificate(ctx, name)
+	if err == nil && !c.NeedsRenewal(a.cfg) {
+		return true // the cache's maintenance renews it in time
+	}
+	if err == nil {
+		// Due for renewal: ManageAsync renews only names not yet cached.
+		a.cache.RemoveManaged([]certmagic.SubjectIssuer{{Subject: name}})
+	}
+	// Storage again, else an order, retried with backoff for as long as
+	// ctx lasts; then renewed by the cache's maintenance.
+	if err := a.cfg.ManageAsync(ctx, []string{name}); err != nil {
+		a.log.Error("acme: could not start managing a name", "name", name, "err", err)
+	}
+	return false
+}
+
+// Managed reports how many names are under management.
+func (a *ACME) Managed() int {
+	a.mu.Lock()
+	defer a.mu.Unlock()
+	return len(a.managed)
+}
+
+// HandleHTTP answers an http-01 validation request for a challenge this
+// edge started (or one in its storage) and reports whether it did; any
+// other request is left alone.
+func (a *ACME) HandleHTTP(w http.ResponseWriter, r *http.Request) bool {
+	return a.issuer.HandleHTTPChallenge(w, r)
+}
+
+// ChallengeConfig returns the TLS settings that answer a tls-alpn-01
+// validation when hello is one (it offers exactly the acme-tls/1
+// protocol and names a server, RFC 8737 §3), else nil.
+func (a *ACME) ChallengeConfig(hello *tls.ClientHelloInfo) *tls.Config {
+	if a.alpn == nil || hello.ServerName == "" || len(hello.SupportedProtos) != 1 || hello.SupportedProtos[0] != acmeTLS1 {
+		return nil
+	}
+	return a.alpn
+}
