@@ -64,6 +64,8 @@ type ACME struct {
 	eligible atomic.Pointer[func(string) bool]
 	mu       sync.Mutex
 	managed  map[string]context.CancelFunc // names under management
+	stopped  bool
+	wg       sync.WaitGroup // obtain loops
 }
 
 // MaxACMENames bounds the names one edge manages: they come from the
@@ -170,9 +172,14 @@ func (a *ACME) Start(eligible func(name string) bool) {
 	go a.run()
 }
 
-// Stop ends management: retries and renewals stop, stored files stay.
+// Stop ends management and waits for orders in progress to give up:
+// retries and renewals stop, stored files stay.
 func (a *ACME) Stop() {
+	a.mu.Lock()
+	a.stopped = true
+	a.mu.Unlock()
 	a.cancel()
+	a.wg.Wait()
 	if a.eligible.Load() != nil {
 		<-a.done
 	}
@@ -245,31 +252,58 @@ func (a *ACME) cached(name string) *tls.Certificate {
 // restart already presents the stored certificate; everything that needs
 // the network (an order, a renewal) runs in the background.
 func (a *ACME) manage(name string) bool {
-	if !certmagic.SubjectQualifiesForPublicCert(name) || a.ctx.Err() != nil {
+	if !certmagic.SubjectQualifiesForPublicCert(name) {
 		return false
 	}
 	a.mu.Lock()
-	if _, ok := a.managed[name]; ok || len(a.managed) >= MaxACMENames {
+	if _, ok := a.managed[name]; ok || a.stopped || len(a.managed) >= MaxACMENames {
 		a.mu.Unlock()
 		return false
 	}
 	ctx, cancel := context.WithCancel(a.ctx)
 	a.managed[name] = cancel
+	a.wg.Add(1)
 	a.mu.Unlock()
 	c, err := a.cfg.CacheManagedCertificate(ctx, name)
 	if err == nil && !c.NeedsRenewal(a.cfg) {
+		a.wg.Done()
 		return true // the cache's maintenance renews it in time
 	}
 	if err == nil {
-		// Due for renewal: ManageAsync renews only names not yet cached.
+		// Due for renewal: certmagic renews only names not yet cached.
 		a.cache.RemoveManaged([]certmagic.SubjectIssuer{{Subject: name}})
 	}
-	// Storage again, else an order, retried with backoff for as long as
-	// ctx lasts; then renewed by the cache's maintenance.
-	if err := a.cfg.ManageAsync(ctx, []string{name}); err != nil {
-		a.log.Error("acme: could not start managing a name", "name", name, "err", err)
-	}
+	go a.obtain(ctx, name)
 	return false
+}
+
+// retryAfter spaces attempts for a name that failed: a CA counts failed
+// validations per name and account (Let's Encrypt: 5 an hour).
+var retryAfter = []time.Duration{time.Minute, 5 * time.Minute, 15 * time.Minute, 30 * time.Minute, time.Hour, 3 * time.Hour, 6 * time.Hour}
+
+// obtain loads name's certificate from storage, or renews or orders it,
+// retrying until it succeeds or ctx ends; from then on the cache's
+// maintenance renews it. With Let's Encrypt's production CA, certmagic
+// tries a retry against the staging CA first (the attempt count in ctx),
+// so repeated failures do not spend production rate limits.
+func (a *ACME) obtain(ctx context.Context, name string) {
+	defer a.wg.Done()
+	attempts := 0
+	ctx = context.WithValue(ctx, certmagic.AttemptsCtxKey, &attempts)
+	for {
+		err := a.cfg.ManageSync(ctx, []string{name})
+		if err == nil || ctx.Err() != nil {
+			return
+		}
+		wait := retryAfter[min(attempts, len(retryAfter)-1)]
+		a.log.Warn("acme: no certificate from the CA yet; the local CA's is served meanwhile", "name", name, "err", err, "retry_in", wait)
+		select {
+		case <-ctx.Done():
+			return
+		case <-time.After(wait):
+		}
+		attempts++
+	}
 }
 
 // Managed reports how many names are under management.
