@@ -2,7 +2,6 @@ package edge
 
 import (
 	"net/http"
-	"sync/atomic"
 	"time"
 	"unsafe"
 
@@ -12,26 +11,28 @@ import (
 
 // meta is what the edge keeps with a stored response besides its body.
 // It is immutable once stored: a revalidation makes a new one. It is kept
-// small (80 bytes) because every cached object has one: its header is an
-// encoded field block (fieldblock.go), which the memory tier moves into the
-// object's single allocation with the key and the body once the object is
-// complete (store.Freezer below); times are nanoseconds; what only Vary
-// variants and slice markers need hangs off a pointer that is nil otherwise.
+// small (64 bytes) because every cached object has one: its header is an
+// encoded field block (fieldblock.go), which the memory tier moves, with
+// the meta itself, into the object's single allocation with the key and the
+// body once the object is complete (store.Freezer below); times are compact
+// (metatime.go); what only Vary variants and slice markers need hangs off a
+// pointer that is nil otherwise.
 type meta struct {
 	fields fieldBlock // as sent to viewers, before the edge's own fields
-	// requestAt and responseAt are when the origin request was sent and
-	// its response arrived (RFC 9111 §4.2.3), as clockBase offsets.
-	requestAt, responseAt int64
+	// responseAt is when the response arrived (RFC 9111 §4.2.3), as a
+	// clockBase offset.
+	responseAt int64
+	more       *metaMore // Vary and slice details; nil for most responses
+	rule       cacheRule
 	// initialAge is RFC 9111 §4.2.3's corrected_initial_age, computed once
 	// when the response arrives so that a hit does not parse Date and Age.
-	initialAge time.Duration
-	rule       cacheRule
-	more       *metaMore // Vary and slice details; nil for most responses
+	initialAge age32
 	status     int16
 	ruleFlags  uint8 // the rest of the decision: the rule* flags
 	marker     bool  // a Vary marker: no response, only its Vary fields
-	// softPurged marks a response a soft purge made stale.
-	softPurged atomic.Bool
+	// softPurged marks a response a soft purge made stale; it also holds
+	// how long before responseAt the request was sent (metatime.go).
+	softPurged purgeWord
 }
 
 // metaMore is what only some responses need.
@@ -56,10 +57,11 @@ type sliceSet struct {
 }
 
 // cacheRule and ruleFlags are the part of an httpcache.Decision a stored
-// response needs. The stale windows are whole seconds (delta-seconds, RFC
-// 9111 §1.2.2, which also caps them at 2^31).
+// response needs. The TTL is kept to the millisecond (whole seconds past
+// 24.8 days, metatime.go), the stale windows in whole seconds
+// (delta-seconds, RFC 9111 §1.2.2, which also caps them at 2^31).
 type cacheRule struct {
-	ttl      time.Duration
+	ttl      ttl32
 	swr, sie uint32 // seconds
 }
 
@@ -72,26 +74,6 @@ const (
 	ruleHasSIE
 )
 
-// clockBase anchors stored times: an offset from it turns back into a
-// time.Time that keeps the monotonic reading when the original had one.
-var clockBase = time.Now()
-
-func toClock(t time.Time) int64 {
-	if t.IsZero() {
-		return minClock
-	}
-	return int64(t.Sub(clockBase))
-}
-
-func fromClock(n int64) time.Time {
-	if n == minClock {
-		return time.Time{}
-	}
-	return clockBase.Add(time.Duration(n))
-}
-
-const minClock = -1 << 63
-
 // newMeta describes a response that arrived at responseTime with header
 // (which it encodes; later changes to header do not reach it).
 func newMeta(status int, header http.Header, requestTime, responseTime time.Time) *meta {
@@ -100,21 +82,22 @@ func newMeta(status int, header http.Header, requestTime, responseTime time.Time
 		// records when it arrived and adds it.
 		header["Date"] = []string{responseTime.UTC().Format(http.TimeFormat)}
 	}
-	return &meta{
-		status: int16(status), fields: encodeFields(status, header),
-		requestAt: toClock(requestTime), responseAt: toClock(responseTime),
-		initialAge: httpcache.CurrentAge(header, requestTime, responseTime, responseTime),
+	m := &meta{
+		status: int16(status), fields: encodeFields(status, header), responseAt: toClock(responseTime),
+		initialAge: toAge32(httpcache.CurrentAge(header, requestTime, responseTime, responseTime)),
 	}
+	m.softPurged.setDelay(requestTime, responseTime)
+	return m
 }
 
-func (m *meta) requestTime() time.Time  { return fromClock(m.requestAt) }
+func (m *meta) requestTime() time.Time  { return m.softPurged.requestTime(m.responseAt) }
 func (m *meta) responseTime() time.Time { return fromClock(m.responseAt) }
 
 // decision is the stored response's caching decision.
 func (m *meta) decision() httpcache.Decision {
 	r, f := m.rule, m.ruleFlags
 	return httpcache.Decision{
-		Store: f&ruleStore != 0, TTL: r.ttl, SWR: time.Duration(r.swr) * time.Second, SIE: time.Duration(r.sie) * time.Second,
+		Store: f&ruleStore != 0, TTL: r.ttl.duration(), SWR: time.Duration(r.swr) * time.Second, SIE: time.Duration(r.sie) * time.Second,
 		MustRevalidate: f&ruleMustRevalidate != 0, NoCacheRevalidate: f&ruleNoCacheRevalidate != 0,
 		HasSIE: f&ruleHasSIE != 0,
 	}
@@ -123,7 +106,7 @@ func (m *meta) decision() httpcache.Decision {
 // setDecision keeps what a stored response needs of d (not its reason
 // for not storing, nor the fields it stripped, which are gone already).
 func (m *meta) setDecision(d httpcache.Decision) {
-	m.rule, m.ruleFlags = cacheRule{ttl: d.TTL, swr: toSeconds(d.SWR), sie: toSeconds(d.SIE)}, 0
+	m.rule, m.ruleFlags = cacheRule{ttl: toTTL32(d.TTL), swr: toSeconds(d.SWR), sie: toSeconds(d.SIE)}, 0
 	for _, f := range [...]struct {
 		on   bool
 		flag uint8
@@ -172,12 +155,16 @@ func (m *meta) sliced() bool { return m.sliceSet() != nil }
 
 // withFields returns a copy of m with another field block.
 func (m *meta) withFields(fb fieldBlock) *meta {
-	n := &meta{
-		status: m.status, fields: fb, requestAt: m.requestAt, responseAt: m.responseAt,
-		initialAge: m.initialAge, rule: m.rule, ruleFlags: m.ruleFlags, more: m.more, marker: m.marker,
-	}
-	n.softPurged.Store(m.softPurged.Load())
+	n := &meta{}
+	m.copyTo(n, fb)
 	return n
+}
+
+// copyTo makes the zero meta n a copy of m with the field block fb.
+func (m *meta) copyTo(n *meta, fb fieldBlock) {
+	n.status, n.fields, n.responseAt = m.status, fb, m.responseAt
+	n.initialAge, n.rule, n.ruleFlags, n.more, n.marker = m.initialAge, m.rule, m.ruleFlags, m.more, m.marker
+	n.softPurged.copyFrom(&m.softPurged)
 }
 
 // withHeader returns a copy of m with another header.
@@ -189,12 +176,12 @@ func (m *meta) header() http.Header { return m.fields.header() }
 // age is the response's current_age: its initial age plus the time it has
 // been resident in the cache.
 func (m *meta) age(now time.Time) time.Duration {
-	age := m.initialAge + max(now.Sub(m.responseTime()), 0)
-	if m.softPurged.Load() && age <= m.rule.ttl {
+	age := m.initialAge.duration() + max(now.Sub(m.responseTime()), 0)
+	if m.softPurged.Load() && age <= m.rule.ttl.duration() {
 		// A soft purge ages the response just past its freshness: the
 		// next request revalidates it, while its stale-while-revalidate
 		// and stale-if-error windows still apply.
-		age = m.rule.ttl + time.Second
+		age = m.rule.ttl.duration() + time.Second
 	}
 	return age
 }
@@ -214,15 +201,16 @@ func (m *meta) fixedSize() int {
 // size estimates the bytes m holds, for the store's accounting.
 func (m *meta) size() int { return m.fixedSize() + len(m.fields.lines) }
 
-// FrozenBytes and Frozen let the memory tier keep the field block in the
-// frozen object's own allocation (store.Freezer).
+// FrozenBytes and FreezeInto let the memory tier keep the meta and its
+// field block in the frozen object's own allocation (store.Freezer).
 func (m *meta) FrozenBytes() string { return m.fields.lines }
 
-func (m *meta) Frozen(b string) (any, int) {
+func (m *meta) FreezeInto(dst any, b string) int {
 	fb := m.fields
 	fb.lines = b
-	n := m.withFields(fb)
-	return n, n.fixedSize()
+	n := dst.(*meta)
+	m.copyTo(n, fb)
+	return n.fixedSize() - int(unsafe.Sizeof(meta{}))
 }
 
 // storedHeader returns the header to keep from an origin response: no

@@ -5,8 +5,10 @@ import (
 	"reflect"
 	"testing"
 	"time"
+	"unsafe"
 
 	"github.com/pharos-cdn/pharos/internal/httpcache"
+	"github.com/pharos-cdn/pharos/internal/store"
 )
 
 // sameMeta compares what a stored response's meta says, field by field.
@@ -45,15 +47,23 @@ func TestMetaKeepsWhatItIsGiven(t *testing.T) {
 	if d := plain.decision(); d.SWR != 30*time.Second || d.SIE != time.Hour || !d.HasSIE || !d.MustRevalidate || d.NoCacheRevalidate {
 		t.Fatalf("decision %+v", d)
 	}
-	if plain.initialAge != 1500*time.Millisecond {
-		t.Fatalf("initial age %v, want the response delay", plain.initialAge)
+	if plain.initialAge.duration() != 1500*time.Millisecond {
+		t.Fatalf("initial age %v, want the response delay", plain.initialAge.duration())
 	}
+	mem := store.NewMemory(1<<20, 0)
 	for name, m := range map[string]*meta{"plain": plain, "variant": variant, "slice marker": slices, "soft-purged": purged} {
-		fm, size := m.Frozen(m.FrozenBytes())
-		if size != m.fixedSize() {
-			t.Errorf("%s: frozen size %d, want %d", name, size, m.fixedSize())
+		obj := store.NewObject(m, m.size())
+		obj.Body.Write([]byte("body of " + name))
+		obj.Body.Close(nil)
+		mem.Put(name, obj)
+		fo := mem.Get([]byte(name))
+		if fo == nil || !fo.Frozen() || fo.Meta == any(m) {
+			t.Fatalf("%s: stored %+v, want a frozen copy", name, fo)
 		}
-		sameMeta(t, name+", frozen", fm.(*meta), m)
+		if want := m.fixedSize() - int(unsafe.Sizeof(meta{})); fo.MetaSize != want {
+			t.Errorf("%s: frozen MetaSize %d, want %d (what the meta holds outside the object)", name, fo.MetaSize, want)
+		}
+		sameMeta(t, name+", frozen", fo.Meta.(*meta), m)
 
 		b, err := metaCodec{}.EncodeMeta(m)
 		if err != nil {
@@ -72,5 +82,13 @@ func TestMetaKeepsWhatItIsGiven(t *testing.T) {
 	m.setDecision(httpcache.Decision{SWR: 1 << 33 * time.Second})
 	if m.decision().SWR != 1<<31*time.Second {
 		t.Fatalf("SWR %v", m.decision().SWR)
+	}
+}
+
+// TestMetaSize keeps the meta at 64 bytes: every cached object has one,
+// inside its frozen allocation (store/frozen.go).
+func TestMetaSize(t *testing.T) {
+	if n := unsafe.Sizeof(meta{}); n != 64 {
+		t.Fatalf("meta is %d bytes, want 64", n)
 	}
 }

@@ -40,7 +40,7 @@ func (metaCodec) EncodeMeta(m any) ([]byte, error) {
 	}
 	d := metaDoc{
 		V: metaVersion, Status: int(mm.status), Header: mm.header(), RequestTime: mm.requestTime(),
-		ResponseTime: mm.responseTime(), InitialAge: mm.initialAge, Decision: mm.decision(),
+		ResponseTime: mm.responseTime(), InitialAge: mm.initialAge.duration(), Decision: mm.decision(),
 		VaryFields: mm.varyFields(), VaryKey: mm.varyKey(), Marker: mm.marker,
 	}
 	if ss := mm.sliceSet(); ss != nil {
@@ -61,8 +61,8 @@ func (metaCodec) DecodeMeta(b []byte) (any, int, error) {
 		d.Header = http.Header{}
 	}
 	m := &meta{status: int16(d.Status), fields: encodeFields(d.Status, d.Header),
-		requestAt: toClock(d.RequestTime), responseAt: toClock(d.ResponseTime),
-		initialAge: d.InitialAge, marker: d.Marker}
+		responseAt: toClock(d.ResponseTime), initialAge: toAge32(d.InitialAge), marker: d.Marker}
+	m.softPurged.setDelay(d.RequestTime, d.ResponseTime)
 	m.setDecision(d.Decision)
 	if varies := d.VaryFields != nil || d.VaryKey != ""; varies || d.Sliced {
 		mm := &metaMore{varies: varies, sliced: d.Sliced}

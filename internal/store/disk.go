@@ -54,6 +54,15 @@ type fileRef struct {
 	verified atomic.Bool // the body's checksum has been checked (or we wrote it)
 }
 
+// diskObject returns the index entry of a cache file.
+func diskObject(meta any, metaSize int, key string, cost int64, ref *fileRef) *Object {
+	o := newExt()
+	o.Meta, o.MetaSize = meta, metaSize
+	x := o.ext()
+	x.key, x.cost, x.file = key, cost, ref
+	return o
+}
+
 // LoadStats says what OpenDisk found.
 type LoadStats struct {
 	Objects, Bytes, Dropped int64
@@ -120,7 +129,7 @@ func (d *Disk) Remove(key string) bool {
 	}
 	d.mu.Unlock()
 	if o != nil {
-		os.Remove(o.file.path)
+		os.Remove(o.file().path)
 	}
 	return o != nil
 }
@@ -129,13 +138,13 @@ func (d *Disk) Remove(key string) bool {
 func (d *Disk) removeIf(key string, o *Object) bool {
 	d.mu.Lock()
 	cur := d.index[key]
-	if cur == nil || cur.file.path != o.file.path {
+	if cur == nil || cur.file().path != o.file().path {
 		d.mu.Unlock()
 		return false
 	}
 	d.dropLocked(cur)
 	d.mu.Unlock()
-	os.Remove(cur.file.path)
+	os.Remove(cur.file().path)
 	return true
 }
 
@@ -148,18 +157,18 @@ func (d *Disk) Range(fn func(key string, o *Object) bool) {
 	}
 	d.mu.Unlock()
 	for _, o := range all {
-		if !fn(o.key, o) {
+		if !fn(o.Key(), o) {
 			return
 		}
 	}
 }
 
 func (d *Disk) dropLocked(o *Object) {
-	if d.index[o.key] == o {
-		delete(d.index, o.key)
+	if d.index[o.Key()] == o {
+		delete(d.index, o.Key())
 	}
 	if d.evict.remove(o) {
-		d.used.Add(-o.cost)
+		d.used.Add(-o.cost())
 		d.count.Add(-1)
 	}
 }
@@ -169,31 +178,31 @@ func (d *Disk) dropLocked(o *Object) {
 func (d *Disk) insert(o *Object) {
 	var doomed []string
 	d.mu.Lock()
-	if old := d.index[o.key]; old != nil {
+	if old := d.index[o.Key()]; old != nil {
 		d.dropLocked(old)
-		if old.file.path != o.file.path {
-			doomed = append(doomed, old.file.path)
+		if old.file().path != o.file().path {
+			doomed = append(doomed, old.file().path)
 		}
 	}
-	for d.used.Load()+o.cost > d.maxBytes {
+	for d.used.Load()+o.cost() > d.maxBytes {
 		v, toGhost := d.evict.victim()
 		if v == nil {
 			break
 		}
 		if toGhost {
-			h := keyHash(v.key)
+			h := keyHash(v.Key())
 			d.evict.ghostAdd(binary.LittleEndian.Uint64(h[:8]))
 		}
-		delete(d.index, v.key)
-		d.used.Add(-v.cost)
+		delete(d.index, v.Key())
+		d.used.Add(-v.cost())
 		d.count.Add(-1)
-		doomed = append(doomed, v.file.path)
+		doomed = append(doomed, v.file().path)
 	}
-	h := keyHash(o.key)
+	h := keyHash(o.Key())
 	ghost := d.evict.ghostHas(binary.LittleEndian.Uint64(h[:8]))
-	d.index[o.key] = o
+	d.index[o.Key()] = o
 	d.evict.insert(o, ghost)
-	d.used.Add(o.cost)
+	d.used.Add(o.cost())
 	d.count.Add(1)
 	d.mu.Unlock()
 	for _, p := range doomed {
@@ -206,37 +215,28 @@ func (d *Disk) insert(o *Object) {
 // checksum: a corrupt file is dropped and ErrCorrupt returned, so a viewer
 // never receives bytes that differ from what the origin sent.
 func (d *Disk) Open(o *Object) (*os.File, error) {
-	f, err := os.Open(o.file.path)
+	f, err := os.Open(o.file().path)
 	if err != nil {
-		d.Remove(o.key)
+		d.Remove(o.Key())
 		return nil, fmt.Errorf("store: open cache file: %w", err)
 	}
-	if !o.file.verified.Load() {
+	if !o.file().verified.Load() {
 		c := crc32.New(castagnoli)
-		n, err := io.Copy(c, io.NewSectionReader(f, o.file.bodyOff, o.file.bodyLen+1))
-		if err != nil || n != o.file.bodyLen || c.Sum32() != o.file.bodyCRC {
+		n, err := io.Copy(c, io.NewSectionReader(f, o.file().bodyOff, o.file().bodyLen+1))
+		if err != nil || n != o.file().bodyLen || c.Sum32() != o.file().bodyCRC {
 			f.Close()
-			d.log.Warn("cache file failed its checksum; dropped", "path", o.file.path, "key", o.key)
-			d.Remove(o.key)
+			d.log.Warn("cache file failed its checksum; dropped", "path", o.file().path, "key", o.Key())
+			d.Remove(o.Key())
 			return nil, ErrCorrupt
 		}
-		o.file.verified.Store(true)
+		o.file().verified.Store(true)
 	}
-	if _, err := f.Seek(o.file.bodyOff, io.SeekStart); err != nil {
+	if _, err := f.Seek(o.file().bodyOff, io.SeekStart); err != nil {
 		f.Close()
 		return nil, fmt.Errorf("store: seek cache file: %w", err)
 	}
 	return f, nil
 }
-
-// BodyLen is the length of the object's body (so far, while it grows).
-func (o *Object) BodyLen() int64 {
-	size, _, _ := o.State()
-	return size
-}
-
-// OnDisk reports whether o's body is in a cache file (read it with Open).
-func (o *Object) OnDisk() bool { return o.file != nil && o.Body == nil }
 
 // load rebuilds the index from the files under the directory, reading
 // only each header, key and metadata, with a few readers in parallel.
@@ -327,9 +327,8 @@ func (d *Disk) readIndexEntry(path string) (*Object, error) {
 	if err != nil {
 		return nil, fmt.Errorf("%w: metadata: %v", ErrCorrupt, err)
 	}
-	o := &Object{Meta: meta, MetaSize: metaSize, key: string(key), cost: fi.Size()}
-	o.file = &fileRef{path: path, bodyOff: h.bodyOffset(), bodyLen: int64(h.bodyLen), bodyCRC: h.bodyCRC}
-	return o, nil
+	return diskObject(meta, metaSize, string(key), fi.Size(),
+		&fileRef{path: path, bodyOff: h.bodyOffset(), bodyLen: int64(h.bodyLen), bodyCRC: h.bodyCRC}), nil
 }
 
 // DiskWriter builds one cache file as a fill's bytes arrive.
@@ -442,9 +441,9 @@ func (w *DiskWriter) Commit() (*Object, error) {
 		return nil, w.d.writeFailed(fmt.Errorf("store: place cache file: %w", err))
 	}
 	w.d.failing.Store(false)
-	o := &Object{Meta: w.metaAny, MetaSize: w.metaSize, key: w.key, cost: h.fileSize()}
-	o.file = &fileRef{path: path, bodyOff: h.bodyOffset(), bodyLen: w.n, bodyCRC: w.crc}
-	o.file.verified.Store(true)
+	ref := &fileRef{path: path, bodyOff: h.bodyOffset(), bodyLen: w.n, bodyCRC: w.crc}
+	ref.verified.Store(true)
+	o := diskObject(w.metaAny, w.metaSize, w.key, h.fileSize(), ref)
 	w.d.insert(o)
 	return o, nil
 }

@@ -75,7 +75,7 @@ func TestDiskCorruptBodyDetected(t *testing.T) {
 	dir := t.TempDir()
 	d, _, _ := OpenDisk(dir, 1<<20, rawCodec{}, nil)
 	o := writeDiskObject(t, d, "k", "m", bytes.Repeat([]byte("abc"), 100))
-	path := o.file.path
+	path := o.file().path
 	b, _ := os.ReadFile(path)
 	b[len(b)-5] ^= 0xff
 	os.WriteFile(path, b, 0o600)
@@ -108,8 +108,8 @@ func TestDiskBadFilesDroppedAtLoad(t *testing.T) {
 			d, _, _ := OpenDisk(dir, 1<<20, rawCodec{}, nil)
 			o := writeDiskObject(t, d, "bad", "m", []byte("body bytes"))
 			writeDiskObject(t, d, "good", "m", []byte("fine"))
-			b, _ := os.ReadFile(o.file.path)
-			os.WriteFile(o.file.path, damage(b), 0o600)
+			b, _ := os.ReadFile(o.file().path)
+			os.WriteFile(o.file().path, damage(b), 0o600)
 			d2, st, _ := OpenDisk(dir, 1<<20, rawCodec{}, nil)
 			if st.Dropped != 1 || d2.Get([]byte("bad")) != nil || d2.Get([]byte("good")) == nil {
 				t.Fatalf("%+v: bad=%v good=%v", st, d2.Get([]byte("bad")), d2.Get([]byte("good")))

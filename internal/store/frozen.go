@@ -1,58 +1,66 @@
 package store
 
 import (
-	"slices"
+	"reflect"
 	"unsafe"
 )
 
 // The frozen form. While a body arrives it is a list of chunks that readers
 // follow (body.go); once complete, Memory.Put keeps a compact copy instead:
-// one allocation holding the key, the metadata's variable bytes (for the
-// edge, its encoded response header) and, for small objects, the body.
-// Readers of the growing form carry on with it; new lookups find the copy.
+// one allocation holding the Object, the caller's metadata struct, the key,
+// the metadata's variable bytes (for the edge, its encoded response header)
+// and, for small objects, the body (frozentype.go makes its type). The key
+// and the lengths are not kept twice: the Object finds its bytes at a fixed
+// offset from itself. Readers of the growing form carry on with it; new
+// lookups find the copy.
 
 // inlineMax bounds the allocation that holds a body inline. Up to 32 KiB
 // Go's size classes waste at most 1/8; larger bodies keep their chunks,
 // whose list costs little next to their bytes.
 const inlineMax = 32 << 10
 
-// Per-object bytes the index holds besides the object's own bytes, which
-// Put charges so that --cache-mem bounds real memory rather than payload
-// (before, a 100-byte object was charged about 780 B and took 1.4 KB of
-// heap). Measured on Go 1.26 with BenchmarkMemoryPerObject (internal/edge:
-// 457 B of heap per frozen 100-byte object, of which 256 B is its
-// allocation and 80 B its edge metadata) and TestCacheMemBoundsTheHeap
-// (eviction running).
+// Per-object bytes the store holds besides each object's own allocation,
+// which Put charges so that --cache-mem bounds real memory rather than
+// payload. Measured on Go 1.26 with BenchmarkMemoryPerObject (internal/edge)
+// and TestCacheMemBoundsTheHeap (eviction running).
 const (
-	// frozenOverhead: the Object (96 B); its slot in a shard's map (a
-	// 16-byte hash and pointer at the map's load, about 24 B); and the
-	// ghost queue's share (a 16-byte ring entry and a map slot for each key
-	// it remembers, at most one per object in the main queue, about 40 B).
-	frozenOverhead = 160
-	// streamOverhead: an object kept in its growing form adds a Body
-	// (112 B) and its sentinel chunk (32 B), rounded up.
-	streamOverhead = frozenOverhead + 160
+	// frozenOverhead: the object's slot in its shard's index (a tag byte
+	// and a pointer, at the table's load: about 14 B, index.go) and the
+	// ghost queue's share (an 8-byte ring entry and a 4-byte table slot for
+	// each key it remembers, at most one per object in the main queue:
+	// about 16 B, ghost.go), rounded up.
+	frozenOverhead = 32
+	// streamOverhead: an object kept in its growing form is an Object with
+	// its key, file and cost (112 B), a Body (112 B) and its sentinel
+	// chunk (32 B), rounded up; its key is a copy of its own.
+	streamOverhead = frozenOverhead + 256
 	// chunkOverhead is each chunk's own struct and slice rounding.
 	chunkOverhead = 48
 )
 
-// Freezer is implemented by metadata with variable bytes worth keeping in
-// the object's single allocation.
+// Freezer is implemented by metadata (a pointer to a struct) with variable
+// bytes worth keeping in the object's single allocation.
 type Freezer interface {
 	// FrozenBytes are the bytes to copy into the frozen object.
 	FrozenBytes() string
-	// Frozen returns metadata equal to the receiver that refers to b (a view
-	// of the frozen allocation, never modified) in place of its own bytes,
-	// and that metadata's size estimate (without b).
-	Frozen(b string) (meta any, size int)
+	// FreezeInto makes dst, a pointer of the receiver's type to a zero
+	// value inside the frozen allocation, equal to the receiver but
+	// referring to b (a view of that allocation, never modified) in place
+	// of its own bytes. It returns the bytes dst's value refers to outside
+	// the allocation and b, for the accounting.
+	FreezeInto(dst any, b string) (extraSize int)
 }
 
 // freeze returns the compact copy of obj to store under key, or nil when obj
-// stays as it is: its metadata is no Freezer, its body is not complete, or
-// it is frozen under key already.
+// stays as it is: its metadata is no Freezer, its body is not complete, it
+// is frozen under key already, or its key or bytes are too large.
 func freeze(key string, obj *Object) *Object {
 	fz, ok := obj.Meta.(Freezer)
-	if !ok || key == "" || obj.OnDisk() || (obj.Frozen() && obj.key == key) {
+	if !ok || key == "" || obj.OnDisk() || (obj.Frozen() && obj.Key() == key) {
+		return nil
+	}
+	mt := reflect.TypeOf(obj.Meta)
+	if mt.Kind() != reflect.Pointer {
 		return nil
 	}
 	size, done, err := obj.State()
@@ -60,23 +68,32 @@ func freeze(key string, obj *Object) *Object {
 		return nil
 	}
 	mb := fz.FrozenBytes()
+	if len(key) > maxLen16 || len(mb) > maxLen16 {
+		return nil
+	}
 	n := len(key) + len(mb)
 	inline := int64(n)+size <= inlineMax
 	if inline {
 		n += int(size)
 	}
-	// slices.Grow rounds the capacity up to the allocation's size class:
-	// cap(buf) is what the object really holds.
-	buf := slices.Grow([]byte(nil), n)
-	buf = append(buf, key...)
-	buf = append(buf, mb...)
-	f := &Object{MetaSize: obj.MetaSize, flags: flagFrozen}
+	ft := frozenTypeFor(mt.Elem(), n)
+	if ft == nil {
+		return nil
+	}
+	p := reflect.New(ft.t).UnsafePointer()
+	f := (*Object)(p)
+	f.flags = flagFrozen
+	f.boff, f.klen, f.mlen = uint16(ft.boff), uint16(len(key)), uint16(len(mb))
+	buf := unsafe.Slice((*byte)(unsafe.Add(p, ft.boff)), ft.n)
+	copy(buf, key)
+	copy(buf[len(key):], mb)
 	if inline {
 		f.flags |= flagInline
-		f.ioff, f.ilen = uint32(len(buf)), uint32(size)
+		f.ilen = uint16(size)
+		at := n - int(size)
 		chunks, _ := obj.Chunks(nil)
 		for _, c := range chunks {
-			buf = append(buf, c...)
+			at += copy(buf[at:], c)
 		}
 	} else {
 		f.Body = obj.Body
@@ -85,14 +102,27 @@ func freeze(key string, obj *Object) *Object {
 			f.Body = CompleteBody(unsafe.Slice(unsafe.StringData(in), len(in)))
 		}
 	}
-	all := unsafe.String(unsafe.SliceData(buf), len(buf))
-	f.key = all[:len(key)]
-	f.Meta, f.MetaSize = fz.Frozen(all[len(key) : len(key)+len(mb)])
-	f.cost = int64(cap(buf)) + int64(f.MetaSize) + frozenOverhead
-	if !inline {
-		f.cost += f.Body.heldBytes()
+	lines := ""
+	if len(mb) > 0 {
+		lines = unsafe.String(&buf[len(key)], len(mb))
 	}
+	dst := reflect.NewAt(mt.Elem(), unsafe.Add(p, ft.moff)).Interface()
+	f.MetaSize = fz.FreezeInto(dst, lines)
+	f.Meta = dst
 	return f
+}
+
+const maxLen16 = 1<<16 - 1
+
+// frozenCost is what a frozen object is charged: its allocation, the
+// metadata outside it, the store's own share, and a body kept in chunks.
+func frozenCost(o *Object) int64 {
+	need := int(o.boff) + int(o.klen) + int(o.mlen) + int(o.ilen)
+	c := int64(allocSize(need)) + int64(o.MetaSize) + frozenOverhead
+	if o.flags&flagInline == 0 && o.Body != nil {
+		c += o.Body.heldBytes() // complete: it no longer changes
+	}
+	return c
 }
 
 // streamCost is what an object kept in its growing form costs.

@@ -4,9 +4,12 @@ import (
 	"hash/maphash"
 	"sync"
 	"sync/atomic"
+	"unsafe"
 )
 
-const shardCount = 64
+// shardCount spreads the index over this many locks and tables; many
+// small tables also keep each rebuild (a table's growth) short.
+const shardCount = 256
 
 // Memory is a size-bounded in-memory object index with S3-FIFO eviction.
 //
@@ -14,7 +17,9 @@ const shardCount = 64
 // they never touch the eviction queues. Inserts and evictions take one lock:
 // they happen on misses, which already wait on an origin.
 type Memory struct {
-	seed     maphash.Seed
+	seed maphash.Seed
+	// hashMask is all ones; tests clear bits of it to make keys collide.
+	hashMask uint64
 	shards   [shardCount]shard
 	maxBytes int64
 	maxObj   int64
@@ -27,14 +32,14 @@ type Memory struct {
 	stats   Stats
 }
 
-// shard maps a key's 64-bit hash to its object: a 16-byte map slot instead
-// of a string key's 24, and a lookup hashes the key once (for the shard and
-// the slot). The object's own key is compared on every lookup, so two keys
-// whose hashes collide only ever displace each other, as an eviction would.
+// shard holds the objects whose keys hash to it (index.go) and the fills
+// in flight for them. It fills a cache line, so that read locks taken on
+// one shard do not slow lookups on its neighbours.
 type shard struct {
 	mu    sync.RWMutex
-	objs  map[uint64]*Object
+	objs  index
 	fills map[string]*Fill
+	_     [64 - (unsafe.Sizeof(sync.RWMutex{})+unsafe.Sizeof(index{})+8)%64]byte
 }
 
 // Stats counts what the store did. Fields are updated atomically.
@@ -48,22 +53,24 @@ func NewMemory(maxBytes, maxObject int64) *Memory {
 	if maxObject <= 0 {
 		maxObject = maxBytes / 8
 	}
-	m := &Memory{seed: maphash.MakeSeed(), maxBytes: maxBytes, maxObj: maxObject}
+	m := &Memory{seed: maphash.MakeSeed(), hashMask: ^uint64(0), maxBytes: maxBytes, maxObj: maxObject}
 	for i := range m.shards {
-		m.shards[i].objs = make(map[uint64]*Object)
 		m.shards[i].fills = make(map[string]*Fill)
 	}
 	m.evict.init(maxBytes)
 	return m
 }
 
+// hash is key's 64-bit hash: the low bits choose the shard, the others the
+// slot in its index and the slot's tag.
+func (m *Memory) hash(key string) uint64 { return maphash.String(m.seed, key) & m.hashMask }
+
 func (m *Memory) shard(key []byte) (*shard, uint64) {
-	h := maphash.Bytes(m.seed, key)
-	return &m.shards[h%shardCount], h
+	return m.shardString(unsafe.String(unsafe.SliceData(key), len(key)))
 }
 
 func (m *Memory) shardString(key string) (*shard, uint64) {
-	h := maphash.String(m.seed, key)
+	h := m.hash(key)
 	return &m.shards[h%shardCount], h
 }
 
@@ -83,10 +90,8 @@ func (m *Memory) Stats() *Stats { return &m.stats }
 func (m *Memory) Get(key []byte) *Object {
 	s, h := m.shard(key)
 	s.mu.RLock()
-	o := s.objs[h]
-	if o != nil && o.key != string(key) {
-		o = nil // another key with the same hash
-	}
+	// A view of key's bytes, not a copy: get does not keep it.
+	o := s.objs.get(h, unsafe.String(unsafe.SliceData(key), len(key)))
 	s.mu.RUnlock()
 	if o == nil {
 		m.stats.Misses.Add(1)
@@ -142,11 +147,13 @@ func (m *Memory) Put(key string, obj *Object) bool {
 	given := obj
 	if f := freeze(key, obj); f != nil {
 		obj = f
+	} else if obj.flags&(flagFrozen|flagExt) == 0 {
+		obj = adopt(obj) // a literal Object: it has no room for a key
 	}
 	if obj.Frozen() {
-		key = obj.key // a view of its own bytes: nothing keeps the caller's copy
+		key = obj.Key() // a view of its own bytes: nothing keeps the caller's copy
 	}
-	cost := obj.cost
+	cost := obj.cost()
 	if !obj.Frozen() {
 		cost = streamCost(key, obj)
 	}
@@ -157,19 +164,18 @@ func (m *Memory) Put(key string, obj *Object) bool {
 	m.evictMu.Lock()
 	// obj may be stored already: under another key, it moves; under key, the
 	// old cost must leave the accounting before the new one replaces it.
-	if given.queue != queueNone && given.key != key {
-		m.removeLocked(given.key, given)
+	if given.queue != queueNone && given.Key() != key {
+		m.removeLocked(given.Key(), given)
 	}
 	s, h := m.shardString(key)
 	s.mu.RLock()
-	old := s.objs[h]
+	old := s.objs.get(h, key)
 	s.mu.RUnlock()
 	wasMain := false
 	if old != nil {
 		// A replacement (a 304 refresh, a refetch) is the same content's
 		// newer copy: it keeps the old one's standing in the main queue.
-		// (Another key with the same hash just leaves.)
-		wasMain = old.queue == queueMain && old.key == key
+		wasMain = old.queue == queueMain
 		m.unlinkLocked(old) // still found by Get until replaced below
 	}
 	// Make room first, as the paper does: obj cannot be its own victim.
@@ -179,17 +185,19 @@ func (m *Memory) Put(key string, obj *Object) bool {
 			break
 		}
 		if toGhost {
-			m.evict.ghostAdd(maphash.String(m.seed, victim.key))
+			m.evict.ghostAdd(m.hash(victim.Key()))
 		}
 		m.dropLocked(victim)
 		m.stats.Evictions.Add(1)
 	}
 	s.mu.Lock()
-	if obj.key != key {
-		obj.key = key
+	if x := obj.ext(); x != nil {
+		if x.key != key {
+			x.key = key
+		}
+		x.cost = cost
 	}
-	obj.cost = cost
-	s.objs[h] = obj
+	s.objs.set(h, obj, m.hash)
 	s.mu.Unlock()
 	ghost := m.evict.ghostHas(h)
 	m.evict.insert(obj, ghost || wasMain)
@@ -220,12 +228,13 @@ func (m *Memory) Remove(key string, obj *Object) bool {
 func (m *Memory) removeLocked(key string, obj *Object) bool {
 	s, h := m.shardString(key)
 	s.mu.Lock()
-	cur := s.objs[h]
-	if cur == nil || cur.key != key || (obj != nil && cur != obj) {
+	i := s.objs.find(h, key)
+	if i < 0 || (obj != nil && s.objs.objs[i] != obj) {
 		s.mu.Unlock()
 		return false
 	}
-	delete(s.objs, h)
+	cur := s.objs.objs[i]
+	s.objs.del(i, m.hash)
 	s.mu.Unlock()
 	m.unlinkLocked(cur)
 	return true
@@ -239,12 +248,10 @@ func (m *Memory) Range(fn func(key string, o *Object) bool) {
 		s := &m.shards[i]
 		batch = batch[:0]
 		s.mu.RLock()
-		for _, o := range s.objs {
-			batch = append(batch, o)
-		}
+		s.objs.each(func(o *Object) { batch = append(batch, o) })
 		s.mu.RUnlock()
 		for _, o := range batch {
-			if !fn(o.key, o) {
+			if !fn(o.Key(), o) {
 				return
 			}
 		}
@@ -253,20 +260,20 @@ func (m *Memory) Range(fn func(key string, o *Object) bool) {
 
 // dropLocked removes an evicted object from its shard and the accounting.
 func (m *Memory) dropLocked(o *Object) {
-	s, h := m.shardString(o.key)
+	s, h := m.shardString(o.Key())
 	s.mu.Lock()
-	if s.objs[h] == o {
-		delete(s.objs, h)
+	if i := s.objs.find(h, o.Key()); i >= 0 && s.objs.objs[i] == o {
+		s.objs.del(i, m.hash)
 	}
 	s.mu.Unlock()
-	m.used.Add(-o.cost)
+	m.used.Add(-o.cost())
 	m.count.Add(-1)
 }
 
 // unlinkLocked takes a replaced or removed object out of the queues.
 func (m *Memory) unlinkLocked(o *Object) {
 	if m.evict.remove(o) {
-		m.used.Add(-o.cost)
+		m.used.Add(-o.cost())
 		m.count.Add(-1)
 	}
 }

@@ -28,7 +28,7 @@ func (q *fifo) pushHead(o *Object) {
 	if q.tail == nil {
 		q.tail = o
 	}
-	q.bytes += o.cost
+	q.bytes += o.cost()
 	q.n++
 }
 
@@ -44,7 +44,7 @@ func (q *fifo) unlink(o *Object) {
 		q.tail = o.prev
 	}
 	o.prev, o.next = nil, nil
-	q.bytes -= o.cost
+	q.bytes -= o.cost()
 	q.n--
 }
 
@@ -52,21 +52,10 @@ type evictor struct {
 	maxBytes int64
 	small    fifo
 	main     fifo
-	ghost    map[uint64]uint64 // key hash -> seq of its latest ghostAdd
-	ghostSeq uint64
-	// ghostQ is a ring of ghostN entries from ghostHead, oldest first; an
-	// entry whose seq the map no longer holds is stale.
-	ghostQ    []ghostEntry
-	ghostHead int
-	ghostN    int
+	ghost    ghost // ghost.go
 }
 
-type ghostEntry struct{ h, seq uint64 }
-
-func (e *evictor) init(maxBytes int64) {
-	e.maxBytes = maxBytes
-	e.ghost = make(map[uint64]uint64)
-}
+func (e *evictor) init(maxBytes int64) { e.maxBytes = maxBytes }
 
 func (e *evictor) insert(o *Object, ghost bool) {
 	o.freq.Store(0)
@@ -124,34 +113,10 @@ func (e *evictor) victim() (o *Object, toGhost bool) {
 	}
 }
 
-func (e *evictor) ghostHas(h uint64) bool {
-	if _, ok := e.ghost[h]; ok {
-		delete(e.ghost, h)
-		return true
-	}
-	return false
-}
+// ghostHas reports whether h is remembered, and forgets it.
+func (e *evictor) ghostHas(h uint64) bool { return e.ghost.has(h) }
 
 // ghostAdd remembers h, forgetting the oldest keys once the ghost has
 // remembered more keys than the main queue holds objects (the paper's
-// sizing). A key forgotten by ghostHas and added again is remembered from
-// its latest add: its stale entry must not delete it.
-func (e *evictor) ghostAdd(h uint64) {
-	e.ghostSeq++
-	e.ghost[h] = e.ghostSeq
-	for limit := max(e.main.n, 1024); e.ghostN >= limit; e.ghostN-- {
-		old := e.ghostQ[e.ghostHead]
-		e.ghostHead = (e.ghostHead + 1) % len(e.ghostQ)
-		if e.ghost[old.h] == old.seq {
-			delete(e.ghost, old.h)
-		}
-	}
-	if e.ghostN == len(e.ghostQ) { // full but allowed more: grow, in order
-		q := make([]ghostEntry, max(2*len(e.ghostQ), 1024))
-		n := copy(q, e.ghostQ[e.ghostHead:])
-		copy(q[n:], e.ghostQ[:e.ghostHead])
-		e.ghostQ, e.ghostHead = q, 0
-	}
-	e.ghostQ[(e.ghostHead+e.ghostN)%len(e.ghostQ)] = ghostEntry{h, e.ghostSeq}
-	e.ghostN++
-}
+// sizing), and at least 1024.
+func (e *evictor) ghostAdd(h uint64) { e.ghost.add(h, max(e.main.n, 1024)) }

@@ -222,8 +222,8 @@ func TestGhostIsFIFO(t *testing.T) {
 	e.main.n = 0
 	e.ghostAdd(30_000)
 	// 20478..21500 and 30000, less 21500 taken out by ghostHas above.
-	if len(e.ghost) != 1023 {
-		t.Errorf("ghost holds %d keys after shrinking, want 1023", len(e.ghost))
+	if e.ghost.live != 1023 {
+		t.Errorf("ghost holds %d keys after shrinking, want 1023", e.ghost.live)
 	}
 	for _, h := range []uint64{20_478, 21_499, 30_000} {
 		if !e.ghostHas(h) {
@@ -238,7 +238,8 @@ func TestGhostIsFIFO(t *testing.T) {
 // TestVictim checks the eviction order on hand-built queues.
 func TestVictim(t *testing.T) {
 	mk := func(key string, freq int32) *Object {
-		o := &Object{key: key, cost: 10}
+		o := newExt()
+		o.ext().key, o.ext().cost = key, 10
 		o.freq.Store(freq)
 		return o
 	}
@@ -249,7 +250,7 @@ func TestVictim(t *testing.T) {
 		e.insert(a, false)
 		e.insert(b, false)
 		if v, ghost := e.victim(); v != a || !ghost {
-			t.Fatalf("victim = %v, ghost %v; want a, true", v.key, ghost)
+			t.Fatalf("victim = %v, ghost %v; want a, true", v.Key(), ghost)
 		}
 	})
 	t.Run("small read moves to main", func(t *testing.T) {
@@ -261,7 +262,7 @@ func TestVictim(t *testing.T) {
 		e.insert(c, false)
 		a.touch()
 		if v, ghost := e.victim(); v != b || !ghost {
-			t.Fatalf("victim = %v, ghost %v; want b, true", v.key, ghost)
+			t.Fatalf("victim = %v, ghost %v; want b, true", v.Key(), ghost)
 		}
 		if a.queue != queueMain || a.freq.Load() != 0 || e.main.n != 1 || e.small.n != 1 {
 			t.Fatalf("a: queue %d freq %d; main %d small %d", a.queue, a.freq.Load(), e.main.n, e.small.n)
@@ -283,9 +284,9 @@ func TestVictim(t *testing.T) {
 		for range 3 {
 			v, ghost := e.victim()
 			if ghost {
-				t.Fatalf("main victim %s sent to ghost", v.key)
+				t.Fatalf("main victim %s sent to ghost", v.Key())
 			}
-			got = append(got, v.key)
+			got = append(got, v.Key())
 		}
 		if fmt.Sprint(got) != "[c b a]" || e.main.n != 0 || e.small.n != 1 {
 			t.Fatalf("main evicted %v, want [c b a]; main %d small %d", got, e.main.n, e.small.n)

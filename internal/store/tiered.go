@@ -35,7 +35,7 @@ func (t *Tiered) Get(key []byte) *Object {
 		return nil
 	}
 	o := t.disk.Get(key)
-	if o != nil && o.freq.Load() >= 2 && o.file.bodyLen <= t.maxObj {
+	if o != nil && o.freq.Load() >= 2 && o.file().bodyLen <= t.maxObj {
 		select {
 		case t.promoting <- struct{}{}:
 			go func() {
@@ -54,14 +54,15 @@ func (t *Tiered) promote(o *Object) {
 		return
 	}
 	defer f.Close()
-	buf := make([]byte, o.file.bodyLen)
+	buf := make([]byte, o.file().bodyLen)
 	if _, err := io.ReadFull(f, buf); err != nil {
 		return
 	}
-	m := &Object{Meta: o.Meta, MetaSize: o.MetaSize, Body: CompleteBody(buf)}
+	m := newExt()
+	m.Meta, m.MetaSize, m.Body = o.Meta, o.MetaSize, CompleteBody(buf)
 	// Only if nothing newer arrived in memory meanwhile.
-	if t.Memory.Get([]byte(o.key)) == nil && t.disk.Get([]byte(o.key)) == o {
-		t.Memory.Put(o.key, m)
+	if key := o.Key(); t.Memory.Get([]byte(key)) == nil && t.disk.Get([]byte(key)) == o {
+		t.Memory.Put(key, m)
 	}
 }
 
@@ -72,8 +73,9 @@ func (t *Tiered) Put(key string, obj *Object) bool {
 		if t.disk == nil {
 			return false
 		}
-		obj.key = key
-		obj.cost = obj.file.bodyOff + obj.file.bodyLen
+		x := obj.ext()
+		x.key = key
+		x.cost = x.file.bodyOff + x.file.bodyLen
 		t.disk.insert(obj)
 		return true
 	}
