@@ -7,14 +7,10 @@ import (
 	"io"
 	"net"
 	"net/http"
-	"os"
-	"strconv"
 	"sync"
 	"sync/atomic"
 	"time"
 	"unsafe"
-
-	"github.com/pharos-cdn/pharos/internal/httpcache"
 )
 
 // The HTTP/1.1 fast path. A cache hit is most of a CDN's work, and
@@ -248,80 +244,41 @@ func (fs *fastServer) hit(fc *fastConn) bool {
 	r := &fc.req
 	// Views of the read buffer, valid until the next read: nothing below
 	// keeps them (lookups only compare, AppendKey copies).
-	host := hostOnly(bytesView(r.host))
-	d := s.table.Load().Lookup(host)
-	if d == nil {
-		return false
-	}
 	path, query := r.target, []byte(nil)
 	if i := bytes.IndexByte(path, '?'); i >= 0 {
 		path, query = path[:i], path[i+1:]
 	}
-	b := d.Match(bytesView(path))
-	if !b.fast {
+	h, ok := s.lookupFastHit(hostOnly(bytesView(r.host)), bytesView(path), bytesView(query), &fc.key, fc.vec[:0], true)
+	if !ok {
 		return false
 	}
-	fc.key = httpcache.AppendKey(fc.key[:0], host, bytesView(path), bytesView(query), nil, &b.keyPolicy)
-	o := s.store.Get(fc.key)
-	if o == nil {
-		return false
+	if h.file != nil {
+		defer h.file.Close()
 	}
-	m := o.Meta.(*meta)
-	if m.marker || m.sliced() || m.noCacheRevalidate() {
-		return false
-	}
-	now := s.now()
-	age := m.age(now)
-	state, ttl := httpcache.Freshness(m.decision(), age)
-	if state != httpcache.Fresh {
-		return false
-	}
-	chunks, inMemory := fc.vec[:0], false
-	var file *os.File
-	if o.OnDisk() {
-		f, err := s.store.Open(o)
-		if err != nil {
-			return false
-		}
-		defer f.Close()
-		file = f
-	} else if chunks, inMemory = o.Chunks(fc.vec[:0]); !inMemory {
-		return false // still arriving: the full path streams it
-	}
-	out := s.appendHitHead(fc.out[:0], m, hitBodySize(o, file, chunks))
-	if b.respHeaders != nil {
-		out = b.respHeaders.rewriteHit(out) // respheaders.go
-	}
-	out = append(out, "Age: "...)
-	out = strconv.AppendInt(out, int64(age.Seconds()), 10)
-	out = append(out, "\r\nCache-Status: pharos; hit; ttl="...)
-	out = strconv.AppendInt(out, int64(ttl.Seconds()), 10)
-	out = append(out, "\r\nX-Pharos-Request-Id: "...)
-	out = append(out, s.idPrefix...)
-	out = strconv.AppendUint(out, s.reqSeq.Add(1), 36)
+	out := s.appendFastHead(fc.out[:0], &h)
 	switch {
 	case r.close && !r.http10:
-		out = append(out, "\r\nConnection: close"...)
+		out = append(out, "Connection: close\r\n"...)
 	case !r.close && r.http10:
-		out = append(out, "\r\nConnection: keep-alive"...)
+		out = append(out, "Connection: keep-alive\r\n"...)
 	}
-	out = append(out, "\r\n\r\n"...)
+	out = append(out, "\r\n"...)
 	fc.out = out
 	s.metrics.count(resultHit)
 	head := string(r.method) == http.MethodHead
 	var err error
 	switch {
-	case head || m.status == http.StatusNoContent:
+	case head || h.m.status == http.StatusNoContent:
 		_, err = fc.c.Write(out)
-	case file != nil:
+	case h.file != nil:
 		if _, err = fc.c.Write(out); err == nil {
 			// net.TCPConn.ReadFrom turns this into sendfile(2).
-			_, err = io.CopyN(fc.c, file, o.BodyLen())
+			_, err = io.CopyN(fc.c, h.file, h.o.BodyLen())
 		}
 	default:
 		// WriteTo consumes the slice, capacity included: rebuild it on a
 		// fixed backing array each time.
-		fc.wv = append(append(fc.wvArr[:0], out), chunks...)
+		fc.wv = append(append(fc.wvArr[:0], out), h.chunks...)
 		_, err = fc.wv.WriteTo(fc.c) // writev(2)
 	}
 	if err != nil {

@@ -20,7 +20,8 @@ import (
 // both shut down gracefully (up to grace). Every request goes through
 // ServeHTTP, the same handler as plain HTTP, so caching and every stage
 // behave the same whatever the protocol. HTTP/1.1 connections start on the
-// fast path, as plain ones do (tlsaccept.go).
+// fast path, as plain ones do, and HTTP/2 ones go to the edge's own
+// HTTP/2 server (tlsaccept.go, fasth2.go), unless the fast path is off.
 func (s *Server) ServeTLS(ctx context.Context, l net.Listener, pc net.PacketConn, tc *TLSCerts, grace time.Duration) error {
 	ts := &tlsServing{s: s, tc: tc}
 	if pc != nil {
@@ -35,6 +36,7 @@ func (s *Server) ServeTLS(ctx context.Context, l net.Listener, pc net.PacketConn
 	var fs *fastServer
 	if !s.cfg.DisableFastPath {
 		fs = newFastServer(s, l.Addr())
+		acc.h2 = ts.newH2Server()
 		acc.fast = newHandoffListener(l.Addr())
 		go func() { errc <- srv.Serve(fs.handoff) }()
 		go func() { errc <- fs.accept(acc.fast) }()
@@ -59,6 +61,9 @@ func (s *Server) ServeTLS(ctx context.Context, l net.Listener, pc net.PacketConn
 		if h3 != nil {
 			h3.srv.Close()
 		}
+		if acc.h2 != nil {
+			acc.h2.Close()
+		}
 		return fmt.Errorf("edge: serve https: %w", err)
 	}
 	sctx, cancel := context.WithTimeout(context.Background(), grace)
@@ -67,6 +72,10 @@ func (s *Server) ServeTLS(ctx context.Context, l net.Listener, pc net.PacketConn
 	if h3 != nil {
 		wg.Add(1)
 		go func() { defer wg.Done(); h3.srv.Shutdown(sctx) }()
+	}
+	if acc.h2 != nil {
+		wg.Add(1)
+		go func() { defer wg.Done(); acc.h2.Shutdown(sctx) }()
 	}
 	if fs != nil {
 		fs.shutdown(sctx)

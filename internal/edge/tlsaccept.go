@@ -8,19 +8,23 @@ import (
 	"net/http"
 	"sync"
 	"time"
+
+	"github.com/pharos-cdn/pharos/internal/h2"
 )
 
 // tlsAcceptor completes TLS handshakes itself, so that HTTP/1.1
 // connections can start on the fast path as plain ones do: a connection
-// whose ALPN chose h2, or whose distribution offers HTTP/3 (the fast path
-// does not add Alt-Svc), goes to net/http at once; the rest to the fast
-// path, which hands anything but a plain hit to net/http as over plain
-// HTTP. Without the fast path every connection goes to net/http.
+// whose ALPN chose h2 goes to the edge's HTTP/2 server (fasth2.go); one
+// whose distribution offers HTTP/3 (the fast path does not add Alt-Svc)
+// to net/http at once; the rest to the fast path, which hands anything but
+// a plain hit to net/http as over plain HTTP. Without the fast path every
+// connection goes to net/http, HTTP/2 included.
 type tlsAcceptor struct {
 	ts     *tlsServing
 	cfg    *tls.Config
 	direct *handoffListener // handshaken connections for net/http
 	fast   *handoffListener // handshaken HTTP/1.1 connections for the fast path; nil without it
+	h2     *h2.Server       // HTTP/2 connections; nil without the fast path
 }
 
 // tlsHandshakeTimeout bounds a handshake, as net/http's ReadHeaderTimeout
@@ -57,6 +61,10 @@ func (a *tlsAcceptor) handshake(c net.Conn) {
 		return
 	}
 	st := tc.ConnectionState()
+	if a.h2 != nil && st.NegotiatedProtocol == "h2" {
+		a.h2.ServeConn(tc) // this goroutine serves the connection to its end
+		return
+	}
 	if a.fast == nil || st.NegotiatedProtocol == "h2" || a.offersH3(st.ServerName) {
 		a.direct.give(tc)
 		return
