@@ -43,7 +43,9 @@ func BenchmarkPut(b *testing.B) {
 	b.ReportAllocs()
 	b.ResetTimer()
 	for i := 0; b.Loop(); i++ {
-		m.Put(keys[i%n], &Object{Body: body})
+		o := newExt() // as NewObject makes, sharing one complete body
+		o.Body = body
+		m.Put(keys[i%n], o)
 	}
 }
 

@@ -90,11 +90,7 @@ func freeze(key string, obj *Object) *Object {
 	if inline {
 		f.flags |= flagInline
 		f.ilen = uint16(size)
-		at := n - int(size)
-		chunks, _ := obj.Chunks(nil)
-		for _, c := range chunks {
-			at += copy(buf[at:], c)
-		}
+		obj.copyBody(buf[n-int(size):])
 	} else {
 		f.Body = obj.Body
 		if obj.Body == nil { // inline before, too large for the new key

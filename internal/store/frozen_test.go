@@ -4,8 +4,10 @@ import (
 	"context"
 	"errors"
 	"io"
+	"slices"
 	"strings"
 	"testing"
+	"unsafe"
 )
 
 // fzMeta is metadata with bytes to freeze; view says it is the frozen copy.
@@ -206,5 +208,35 @@ func TestFrozenAccountingUnderEviction(t *testing.T) {
 	})
 	if n != m.Len() || used != m.Used() || m.Used() > 64<<10 || m.Stats().Evictions.Load() == 0 {
 		t.Fatalf("Len %d Used %d; the objects add up to %d, %d; evictions %d", m.Len(), m.Used(), n, used, m.Stats().Evictions.Load())
+	}
+}
+
+// TestObjectSize keeps the Object at 64 bytes: a frozen object holds one,
+// and an object in its other forms one and its objExt.
+func TestObjectSize(t *testing.T) {
+	if n := unsafe.Sizeof(Object{}); n != 64 {
+		t.Fatalf("Object is %d bytes, want 64", n)
+	}
+}
+
+// TestFrozenObjectIsOneAllocation checks that freezing allocates once: the
+// Object, the metadata, the key, the metadata's bytes and an inline body
+// share the allocation, whose size is the one charged.
+func TestFrozenObjectIsOneAllocation(t *testing.T) {
+	orig := fzObject("HEAD", strings.Repeat("b", 100))
+	freeze("key", orig) // makes the type once
+	var f *Object
+	if n := testing.AllocsPerRun(20, func() { f = freeze("key", orig) }); n != 1 {
+		t.Fatalf("freezing took %v allocations, want 1", n)
+	}
+	need := int(unsafe.Sizeof(Object{})) + int(unsafe.Sizeof(fzMeta{})) + len("key") + len("HEAD") + 100
+	if int(f.boff) != need-len("key")-len("HEAD")-100 || allocSize(need) != cap(slices.Grow([]byte(nil), need)) {
+		t.Fatalf("boff %d, allocation %d for %d bytes", f.boff, allocSize(need), need)
+	}
+	if f.cost() != int64(allocSize(need))+8+frozenOverhead {
+		t.Fatalf("cost %d, want the allocation %d, the metadata outside it (8) and %d", f.cost(), allocSize(need), frozenOverhead)
+	}
+	if f.Meta.(*fzMeta).b != "HEAD" || f.Key() != "key" || readObject(t, f) != strings.Repeat("b", 100) {
+		t.Fatalf("frozen copy: meta %q, key %q", f.Meta.(*fzMeta).b, f.Key())
 	}
 }

@@ -150,6 +150,21 @@ func (o *Object) Chunks(dst [][]byte) ([][]byte, bool) {
 	return o.Body.Chunks(dst)
 }
 
+// copyBody copies a complete body into dst (as Chunks would list it, but
+// without a list).
+func (o *Object) copyBody(dst []byte) {
+	if o.flags&flagInline != 0 {
+		copy(dst, o.inline())
+		return
+	}
+	o.Body.mu.Lock()
+	head := o.Body.head
+	o.Body.mu.Unlock()
+	for c := head.next.Load(); c != nil; c = c.next.Load() {
+		dst = dst[copy(dst, c.data):]
+	}
+}
+
 // NewReader returns a reader at the start of the body (see Body.NewReader).
 func (o *Object) NewReader() (*Reader, error) {
 	if o.flags&flagInline != 0 {
