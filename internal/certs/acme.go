@@ -36,7 +36,12 @@ type ACMEOptions struct {
 	// Roots, when not nil, are the only roots trusted for the directory's
 	// HTTPS (a test CA); nil trusts the system's.
 	Roots *x509.CertPool
-	Dir   string // storage for accounts, keys and certificates
+	// Storage keeps accounts, keys, certificates, challenge tokens and
+	// locks. Edges that share one (the engine's, bus.ACMEStore) answer
+	// each other's validations and order each name once between them.
+	// nil is a FileStorage under Dir, this process's alone.
+	Storage certmagic.Storage
+	Dir     string
 	// Challenges are the types to answer; empty answers both.
 	Challenges []string
 	// HTTP and HTTPS are where the edge listens. certmagic binds its own
@@ -61,11 +66,18 @@ type ACME struct {
 	cancel context.CancelFunc
 	done   chan struct{}
 
+	storage  certmagic.Storage
 	eligible atomic.Pointer[func(string) bool]
 	mu       sync.Mutex
-	managed  map[string]context.CancelFunc // names under management
+	managed  map[string]*managedName
 	stopped  bool
 	wg       sync.WaitGroup // obtain loops
+}
+
+// managedName is a name under management.
+type managedName struct {
+	cancel  context.CancelFunc // ends its obtain loop
+	checked time.Time          // when storage was last read for it
 }
 
 // MaxACMENames bounds the names one edge manages: they come from the
@@ -99,14 +111,17 @@ func NewACME(o ACMEOptions) (*ACME, error) {
 		o.Logger = slog.Default()
 	}
 	zl := zap.New(newSlogCore(o.Logger.Handler())).Named("acme")
-	a := &ACME{log: o.Logger, managed: map[string]context.CancelFunc{}, done: make(chan struct{})}
+	if o.Storage == nil {
+		o.Storage = &certmagic.FileStorage{Path: o.Dir}
+	}
+	a := &ACME{log: o.Logger, storage: o.Storage, managed: map[string]*managedName{}, done: make(chan struct{})}
 	a.ctx, a.cancel = context.WithCancel(context.Background())
 	a.cache = certmagic.NewCache(certmagic.CacheOptions{
 		GetConfigForCert: func(certmagic.Certificate) (*certmagic.Config, error) { return a.cfg, nil },
 		Logger:           zl,
 	})
 	a.cfg = certmagic.New(a.cache, certmagic.Config{
-		Storage: &certmagic.FileStorage{Path: o.Dir},
+		Storage: o.Storage,
 		Logger:  zl,
 		// Let's Encrypt no longer runs OCSP, and a staple fetch is one more
 		// outside call the edge would make.
@@ -207,9 +222,9 @@ func (a *ACME) sweep() {
 	allowed := *a.eligible.Load()
 	var gone []certmagic.SubjectIssuer
 	a.mu.Lock()
-	for name, cancel := range a.managed {
+	for name, m := range a.managed {
 		if !allowed(name) {
-			cancel()
+			m.cancel()
 			delete(a.managed, name)
 			gone = append(gone, certmagic.SubjectIssuer{Subject: name})
 		}
@@ -225,15 +240,26 @@ func (a *ACME) sweep() {
 // the first call for a name starts managing it in the background (loading
 // it from storage, or ordering it). The caller decides that name may have
 // one. Names a public CA cannot validate (localhost, private addresses,
-// .local, .internal) never start.
+// .local, .internal) never start. While the storage cannot answer (an
+// edge that has not reached the engine yet) nothing starts.
 func (a *ACME) Get(name string) *tls.Certificate {
 	if c := a.cached(name); c != nil {
 		return c
 	}
-	if a.manage(name) {
+	if !a.storageReady() {
+		return nil
+	}
+	if a.manage(name) || a.recheck(name) {
 		return a.cached(name) // found in storage
 	}
 	return nil
+}
+
+// storageReady reports whether the storage can answer now; only a
+// storage that says otherwise (bus.ACMEStore before the engine) is not.
+func (a *ACME) storageReady() bool {
+	r, ok := a.storage.(interface{ Ready() bool })
+	return !ok || r.Ready()
 }
 
 func (a *ACME) cached(name string) *tls.Certificate {
@@ -246,11 +272,20 @@ func (a *ACME) cached(name string) *tls.Certificate {
 	return nil
 }
 
+// loadTimeout bounds a read of storage made during a handshake.
+const loadTimeout = 3 * time.Second
+
+// recheckEvery is how often a handshake for a managed name without a
+// certificate looks in storage again: another edge sharing it may have
+// obtained the certificate while this one waits to retry.
+const recheckEvery = 5 * time.Second
+
 // manage starts managing name unless it already is, and reports whether
 // it loaded a usable certificate from storage on the way. Loading is a
-// few small file reads, done at once so that the first handshake after a
-// restart already presents the stored certificate; everything that needs
-// the network (an order, a renewal) runs in the background.
+// few small reads, done at once so that the first handshake after a
+// restart, or on an edge that did not order the name, already presents
+// the stored certificate; everything that needs the CA (an order, a
+// renewal) runs in the background.
 func (a *ACME) manage(name string) bool {
 	if !certmagic.SubjectQualifiesForPublicCert(name) {
 		return false
@@ -261,10 +296,12 @@ func (a *ACME) manage(name string) bool {
 		return false
 	}
 	ctx, cancel := context.WithCancel(a.ctx)
-	a.managed[name] = cancel
+	a.managed[name] = &managedName{cancel: cancel, checked: time.Now()}
 	a.wg.Add(1)
 	a.mu.Unlock()
-	c, err := a.cfg.CacheManagedCertificate(ctx, name)
+	lctx, lcancel := context.WithTimeout(ctx, loadTimeout)
+	c, err := a.cfg.CacheManagedCertificate(lctx, name)
+	lcancel()
 	if err == nil && !c.NeedsRenewal(a.cfg) {
 		a.wg.Done()
 		return true // the cache's maintenance renews it in time
@@ -275,6 +312,24 @@ func (a *ACME) manage(name string) bool {
 	}
 	go a.obtain(ctx, name)
 	return false
+}
+
+// recheck reads a managed name's certificate from storage again, at most
+// every recheckEvery, and reports whether it found one. The obtain loop
+// finds it too, but only at its next attempt, which may be hours away.
+func (a *ACME) recheck(name string) bool {
+	a.mu.Lock()
+	m := a.managed[name]
+	if m == nil || a.stopped || time.Since(m.checked) < recheckEvery {
+		a.mu.Unlock()
+		return false
+	}
+	m.checked = time.Now()
+	a.mu.Unlock()
+	ctx, cancel := context.WithTimeout(a.ctx, loadTimeout)
+	defer cancel()
+	_, err := a.cfg.CacheManagedCertificate(ctx, name)
+	return err == nil
 }
 
 // retryAfter spaces attempts for a name that failed: a CA counts failed
@@ -313,18 +368,23 @@ func (a *ACME) Managed() int {
 	return len(a.managed)
 }
 
-// HandleHTTP answers an http-01 validation request for a challenge this
-// edge started (or one in its storage) and reports whether it did; any
+// HandleHTTP answers an http-01 validation request for a challenge that
+// this edge, or any edge sharing its storage, started (certmagic looks a
+// token it did not start up in storage), and reports whether it did; any
 // other request is left alone.
 func (a *ACME) HandleHTTP(w http.ResponseWriter, r *http.Request) bool {
+	if !a.storageReady() {
+		return false // no order can be in progress without storage
+	}
 	return a.issuer.HandleHTTPChallenge(w, r)
 }
 
 // ChallengeConfig returns the TLS settings that answer a tls-alpn-01
 // validation when hello is one (it offers exactly the acme-tls/1
-// protocol and names a server, RFC 8737 §3), else nil.
+// protocol and names a server, RFC 8737 §3), else nil. Like HandleHTTP it
+// answers challenges any edge sharing the storage started.
 func (a *ACME) ChallengeConfig(hello *tls.ClientHelloInfo) *tls.Config {
-	if a.alpn == nil || hello.ServerName == "" || len(hello.SupportedProtos) != 1 || hello.SupportedProtos[0] != acmeTLS1 {
+	if a.alpn == nil || hello.ServerName == "" || len(hello.SupportedProtos) != 1 || hello.SupportedProtos[0] != acmeTLS1 || !a.storageReady() {
 		return nil
 	}
 	return a.alpn
