@@ -43,7 +43,7 @@ func TestStartACME(t *testing.T) {
 		t.Run(tc.name, func(t *testing.T) {
 			data := t.TempDir()
 			e := edge.New(edge.Config{ID: "e1", Logger: log})
-			stop, err := startACME(tc.cfg, data, e, edge.NewTLSCerts(nil), httpL, tc.https, log)
+			r, err := startACME(tc.cfg, acmeEnv{id: "e1", dataDir: data, e: e, tc: edge.NewTLSCerts(nil), httpL: httpL, httpsL: tc.https, log: log})
 			if tc.wantErr != "" {
 				if err == nil || !strings.Contains(err.Error(), tc.wantErr) {
 					t.Fatalf("err = %v, want one naming %s", err, tc.wantErr)
@@ -53,7 +53,7 @@ func TestStartACME(t *testing.T) {
 			if err != nil {
 				t.Fatal(err)
 			}
-			stop()
+			r.stop()
 			if _, err := os.Stat(filepath.Join(data, "acme")); !os.IsNotExist(err) {
 				t.Errorf("%s exists with ACME off (%v)", acmeDir(data), err)
 			}

@@ -90,12 +90,12 @@ func RunEdge(ctx context.Context, cfg EdgeConfig, out io.Writer) error {
 	certsIn := &certFollower{tc: tc, dataDir: cfg.DataDir, log: log}
 	certsIn.loadSaved() // tls.go
 	// ACME certificates for aliases, when asked for (acme.go).
-	stopACME, err := startACME(cfg.ACME, cfg.DataDir, e, tc, l, httpsL, log)
+	acme, err := startACME(cfg.ACME, acmeEnv{id: cfg.ID, dataDir: cfg.DataDir, e: e, tc: tc, httpL: l, httpsL: httpsL, log: log})
 	if err != nil {
 		return err
 	}
-	defer stopACME()
-	go followEngine(ctx, cfg, e, l.Addr(), certsIn, log)
+	defer acme.stop()
+	go followEngine(ctx, cfg, e, l.Addr(), certsIn, acme, log)
 	fmt.Fprintf(out, "Pharos edge %s (pop %s) is up.\n  edge   http://%s\n  engine %s\n  data   %s\n",
 		cfg.ID, cfg.POP, dialable(l.Addr()), cfg.NATS, cfg.DataDir)
 	if httpsL != nil {
@@ -108,7 +108,7 @@ func RunEdge(ctx context.Context, cfg EdgeConfig, out io.Writer) error {
 
 // followEngine connects to the engine, retrying with backoff, and then
 // applies every configuration snapshot (saving it) and heartbeats.
-func followEngine(ctx context.Context, cfg EdgeConfig, e *edge.Server, addr net.Addr, certsIn *certFollower, log *slog.Logger) {
+func followEngine(ctx context.Context, cfg EdgeConfig, e *edge.Server, addr net.Addr, certsIn *certFollower, acme *acmeRun, log *slog.Logger) {
 	backoff := 500 * time.Millisecond
 	var b *bus.Bus
 	for {
@@ -127,6 +127,8 @@ func followEngine(ctx context.Context, cfg EdgeConfig, e *edge.Server, addr net.
 	}
 	defer b.Close()
 	log.Info("connected to the engine")
+	acme.attach(ctx, b) // ACME's storage is in the engine (acme.go)
+	defer acme.stop()   // before the bus closes: it releases its locks there
 	load := newLoadMeter(e)
 	hb := func() bus.Heartbeat {
 		return bus.Heartbeat{ID: cfg.ID, POP: cfg.POP, HTTP: dialable(addr), Revision: e.Revision(),

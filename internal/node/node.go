@@ -140,11 +140,12 @@ func Run(ctx context.Context, cfg Config, out io.Writer) error {
 	tc.SetCA(root)
 	certsIn := &certFollower{tc: tc, log: log}
 	// ACME certificates for aliases, when asked for (acme.go).
-	stopACME, err := startACME(cfg.ACME, cfg.DataDir, e, tc, edgeL, httpsL, log)
+	acme, err := startACME(cfg.ACME, acmeEnv{id: cfg.EdgeID, dataDir: cfg.DataDir, e: e, tc: tc, httpL: edgeL, httpsL: httpsL, log: log})
 	if err != nil {
 		return err
 	}
-	defer stopACME()
+	defer acme.stop()
+	acme.attach(ctx, b)
 	if cfg.CacheDisk > 0 {
 		if _, err := e.EnableDisk(filepath.Join(cfg.DataDir, "cache"), cfg.CacheDisk); err != nil {
 			return fmt.Errorf("--cache-disk: %w", err)
