@@ -13,6 +13,7 @@ import (
 	"os/exec"
 	"path/filepath"
 	"regexp"
+	"slices"
 	"strconv"
 	"strings"
 	"sync"
@@ -30,7 +31,7 @@ import (
 // runs and validates against the edge's own HTTP and HTTPS ports.
 func TestACME(t *testing.T) {
 	t.Parallel()
-	pebbleDNS := startACMEDNS(t, ".acme.test.")
+	pebbleDNS := startACMEDNS(t, ".acme.test.", net.IPv4(127, 0, 0, 1))
 	tlsCA := testCA(t) // Pebble's own HTTPS certificate comes from it
 	dir := t.TempDir()
 	pebbleCert, pebbleKey, caRoot := writePebbleTLS(t, tlsCA, dir)
@@ -45,7 +46,7 @@ func TestACME(t *testing.T) {
 	httpAddr, httpsAddr := hostPort(t, ph.Edge), httpsRe.FindStringSubmatch(ph.Output())[1]
 	startPebble(t, dir, pebbleConfig{pebbleAddr, mgmtAddr, pebbleCert, pebbleKey, addrPort(t, httpAddr), addrPort(t, httpsAddr)}, pebbleDNS)
 	pebbleRoots := pebbleRoot(t, mgmtAddr, tlsCA.Pool())
-	domain := createACMEDist(t, ph, origin, "one.acme.test", "two.acme.test")
+	domain := createACMEDist(t, ph, origin, []string{ph.Edge}, "one.acme.test", "two.acme.test")
 
 	first := peerChain(t, httpsAddr, "one.acme.test")
 	if !strings.HasPrefix(first[0].Issuer.CommonName, "Pharos local CA (") || first[0].DNSNames[0] != "one.acme.test" {
@@ -117,6 +118,140 @@ func TestACME(t *testing.T) {
 	})
 }
 
+// ACME on two edges sharing one engine, on 127.0.0.2 and 127.0.0.3 with
+// the same ports (Pebble validates on fixed ones). The test DNS sends the
+// CA to edge b only, so a certificate edge a orders is validated by b,
+// which can answer only from the storage they share; b then presents the
+// certificate a obtained at its first handshake for the name. A name both
+// edges are asked for at once is ordered by one of them: Pebble issues
+// one certificate per name.
+func TestACME_SharedAcrossEdges(t *testing.T) {
+	t.Parallel()
+	const ipA, ipB = "127.0.0.2", "127.0.0.3"
+	pebbleDNS := startACMEDNS(t, ".multi.test.", net.ParseIP(ipB))
+	tlsCA := testCA(t)
+	dir := t.TempDir()
+	pebbleCert, pebbleKey, caRoot := writePebbleTLS(t, tlsCA, dir)
+	pebbleAddr, mgmtAddr := freeAddr(t), freeAddr(t)
+	origin := startOrigin(t)
+	ports := samePorts(t, 2, ipA, ipB)
+	ctl := startControl(t)
+	type edgeProc struct {
+		p               *proc
+		url, https, dir string
+	}
+	edges := map[string]*edgeProc{}
+	for id, ip := range map[string]string{"a": ipA, "b": ipB} {
+		e := &edgeProc{https: net.JoinHostPort(ip, ports[1]), dir: t.TempDir()}
+		e.p = start(t, "pharos", "edge", "--nats", ctl.Engine, "--id", id, "--pop", "pop-"+id,
+			"--http", net.JoinHostPort(ip, ports[0]), "--https", e.https, "--data", e.dir, "--shutdown-grace", "1s",
+			"--acme-email", "e2e@multi.test", "--acme-agree", "--acme-ca", "https://"+pebbleAddr+"/dir", "--acme-ca-root", caRoot)
+		e.url = e.p.waitLine(edgeURLRe, 30*time.Second)[1]
+		edges[id] = e
+	}
+	a, b := edges["a"], edges["b"]
+	httpPort, _ := strconv.Atoi(ports[0])
+	httpsPort, _ := strconv.Atoi(ports[1])
+	pebble := startPebble(t, dir, pebbleConfig{pebbleAddr, mgmtAddr, pebbleCert, pebbleKey, httpPort, httpsPort}, pebbleDNS)
+	pebbleRoots := pebbleRoot(t, mgmtAddr, tlsCA.Pool())
+	createACMEDist(t, ctl.asPharos(), origin, []string{a.url, b.url}, "one.multi.test", "two.multi.test")
+
+	// Edge a starts the order; the CA's validation reaches edge b.
+	if chain := peerChain(t, a.https, "one.multi.test"); chainsTo(chain, pebbleRoots, "one.multi.test") {
+		t.Fatalf("a certificate from Pebble before any order")
+	}
+	var issued *x509.Certificate
+	eventually(t, 30*time.Second, "edge a to present Pebble's certificate for one.multi.test", func() bool {
+		if chain := peerChain(t, a.https, "one.multi.test"); chainsTo(chain, pebbleRoots, "one.multi.test") {
+			issued = chain[0]
+		}
+		return issued != nil
+	})
+	ordered := func(name string) *regexp.Regexp {
+		return regexp.MustCompile(`obtaining certificate.*identifier=` + regexp.QuoteMeta(name))
+	}
+	if !ordered("one.multi.test").MatchString(a.p.Output()) || ordered("one.multi.test").MatchString(b.p.Output()) {
+		t.Errorf("one.multi.test: want the order from edge a alone")
+	}
+	answered := regexp.MustCompile(`served key authentication.*(identifier|server_name)=one\.multi\.test .*distributed=true`)
+	if l := answered.FindString(b.p.Output()); l == "" {
+		t.Errorf("edge b did not answer the validation for one.multi.test from the shared storage")
+	} else {
+		t.Logf("edge b: %s", l)
+	}
+	// Edge b's first handshake for the name presents what a obtained.
+	if chain := peerChain(t, b.https, "one.multi.test"); !chainsTo(chain, pebbleRoots, "one.multi.test") || chain[0].SerialNumber.Cmp(issued.SerialNumber) != 0 {
+		t.Errorf("edge b's first handshake: serial %x from %q, want edge a's %x", chain[0].SerialNumber, chain[0].Issuer.CommonName, issued.SerialNumber)
+	}
+
+	// Both edges asked at once: the storage lock lets one order.
+	var wg sync.WaitGroup
+	for _, e := range []*edgeProc{a, b} {
+		wg.Go(func() { peerChain(t, e.https, "two.multi.test") })
+	}
+	wg.Wait()
+	serials := map[string]string{}
+	eventually(t, 30*time.Second, "both edges to present Pebble's certificate for two.multi.test", func() bool {
+		for id, e := range edges {
+			if chain := peerChain(t, e.https, "two.multi.test"); chainsTo(chain, pebbleRoots, "two.multi.test") {
+				serials[id] = chain[0].SerialNumber.String()
+			}
+		}
+		return len(serials) == 2
+	})
+	if serials["a"] != serials["b"] {
+		t.Errorf("two.multi.test: edge a presents serial %s, edge b %s; want one certificate", serials["a"], serials["b"])
+	}
+	if na, nb := ordered("two.multi.test").MatchString(a.p.Output()), ordered("two.multi.test").MatchString(b.p.Output()); na == nb {
+		t.Errorf("two.multi.test ordered by edge a: %v, by edge b: %v; want exactly one", na, nb)
+	}
+	if n := strings.Count(pebble.Output(), "Issued certificate serial"); n != 2 {
+		t.Errorf("Pebble issued %d certificates for two names, want 2", n)
+	}
+	// Nothing of it is on the edges' disks.
+	for id, e := range edges {
+		if _, err := os.Stat(filepath.Join(e.dir, "acme")); !os.IsNotExist(err) {
+			t.Errorf("edge %s keeps ACME files on its disk (%v)", id, err)
+		}
+	}
+}
+
+// samePorts returns n port numbers free on each of ips over TCP and UDP
+// (HTTP/3 shares the HTTPS port), so edges on different loopback
+// addresses can listen on the same ports.
+func samePorts(t *testing.T, n int, ips ...string) []string {
+	t.Helper()
+	var out []string
+	for try := 0; len(out) < n && try < 100; try++ {
+		l, err := net.Listen("tcp", net.JoinHostPort(ips[0], "0"))
+		if err != nil {
+			t.Fatal(err)
+		}
+		_, port, _ := net.SplitHostPort(l.Addr().String())
+		l.Close()
+		free := true
+		for _, ip := range ips {
+			addr := net.JoinHostPort(ip, port)
+			tl, terr := net.Listen("tcp", addr)
+			ul, uerr := net.ListenPacket("udp", addr)
+			free = free && terr == nil && uerr == nil
+			if terr == nil {
+				tl.Close()
+			}
+			if uerr == nil {
+				ul.Close()
+			}
+		}
+		if free && !slices.Contains(out, port) {
+			out = append(out, port)
+		}
+	}
+	if len(out) < n {
+		t.Fatalf("no %d ports free on all of %v", n, ips)
+	}
+	return out
+}
+
 // acmeLogMentions reports whether certmagic logged anything about name.
 func acmeLogMentions(out, name string) bool {
 	for _, l := range strings.Split(out, "\n") {
@@ -127,9 +262,9 @@ func acmeLogMentions(out, name string) bool {
 	return false
 }
 
-// createACMEDist creates a distribution with aliases, waits until the edge
-// routes the first, and returns the distribution's domain name.
-func createACMEDist(t *testing.T, ph *pharos, origin string, aliases ...string) string {
+// createACMEDist creates a distribution with aliases, waits until every
+// edge routes the first, and returns the distribution's domain name.
+func createACMEDist(t *testing.T, ph *pharos, origin string, edges []string, aliases ...string) string {
 	t.Helper()
 	d := distSpec{Alias: aliases[0], Origin: origin, DefaultTTL: 60, MaxTTL: 3600}.json(t)
 	d["aliases"] = aliases
@@ -138,9 +273,11 @@ func createACMEDist(t *testing.T, ph *pharos, origin string, aliases ...string) 
 		b, _ := io.ReadAll(resp.Body)
 		t.Fatalf("create: %d %s", resp.StatusCode, b)
 	}
-	eventually(t, 10*time.Second, "the edge to serve "+aliases[0], func() bool {
-		return get(t, "GET", ph.Edge+"/_origin/health", "Host: "+aliases[0]).Status == http.StatusOK
-	})
+	for _, e := range edges {
+		eventually(t, 10*time.Second, e+" to serve "+aliases[0], func() bool {
+			return get(t, "GET", e+"/_origin/health", "Host: "+aliases[0]).Status == http.StatusOK
+		})
+	}
 	return out.DomainName
 }
 
@@ -168,9 +305,9 @@ func chainsTo(chain []*x509.Certificate, roots *x509.CertPool, name string) bool
 	return err == nil
 }
 
-// startACMEDNS answers A 127.0.0.1 for every name under suffix, over TCP
+// startACMEDNS answers A ip for every name under suffix, over TCP
 // (Pebble asks over TCP), and NXDOMAIN for the rest.
-func startACMEDNS(t *testing.T, suffix string) string {
+func startACMEDNS(t *testing.T, suffix string, ip net.IP) string {
 	t.Helper()
 	l, err := net.Listen("tcp", "127.0.0.1:0")
 	if err != nil {
@@ -184,7 +321,7 @@ func startACMEDNS(t *testing.T, suffix string) string {
 			case !strings.HasSuffix(strings.ToLower(qq.Name), suffix):
 				m.Rcode = dns.RcodeNameError
 			case qq.Qtype == dns.TypeA:
-				m.Answer = append(m.Answer, &dns.A{A: net.IPv4(127, 0, 0, 1),
+				m.Answer = append(m.Answer, &dns.A{A: ip,
 					Hdr: dns.RR_Header{Name: qq.Name, Rrtype: dns.TypeA, Class: dns.ClassINET, Ttl: 60}})
 			}
 		}
@@ -233,7 +370,7 @@ var (
 // startPebble builds Pebble (once; `tool` in go.mod pins it) and runs it
 // validating against the edge's ports, with validation really done
 // (PEBBLE_VA_ALWAYS_VALID unset) and without its random waits.
-func startPebble(t *testing.T, dir string, c pebbleConfig, dnsAddr string) {
+func startPebble(t *testing.T, dir string, c pebbleConfig, dnsAddr string) *proc {
 	t.Helper()
 	pebbleOnce.Do(func() {
 		out, err := exec.Command("go", "build", "-o", filepath.Join(binDir, "pebble"), "github.com/letsencrypt/pebble/v2/cmd/pebble").CombinedOutput()
@@ -257,6 +394,7 @@ func startPebble(t *testing.T, dir string, c pebbleConfig, dnsAddr string) {
 	p := startEnv(t, []string{"PEBBLE_VA_NOSLEEP=1", "PEBBLE_WFE_NONCEREJECT=0", "PEBBLE_VA_ALWAYS_VALID="},
 		"pebble", "-config", path, "-dnsserver", dnsAddr)
 	p.waitLine(regexp.MustCompile(`Listening on: `), 10*time.Second)
+	return p
 }
 
 // pebbleRoot fetches the root Pebble made at start from its management
