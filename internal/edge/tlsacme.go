@@ -71,11 +71,13 @@ const acmeChallengePath = "/.well-known/acme-challenge/"
 // answerHTTP answers an HTTP-01 validation for an eligible name before the
 // request reaches its distribution, so no behaviour (redirect-to-https,
 // geo restriction, signed URLs) stands in the CA's way and the answer is
-// never cached. A token this edge did not start passes through to the
-// origin, which may run its own ACME client behind the CDN. The fast path
-// cannot answer a validation from the cache instead: a token is new for
-// each order and unknown to anyone but this edge and the CA until the CA
-// asks, so nothing can be stored under its path by then.
+// never cached. The token may belong to an order another edge started:
+// the edges share their ACME storage, where certmagic looks it up. A
+// token no edge started passes through to the origin, which may run its
+// own ACME client behind the CDN. The fast path cannot answer a
+// validation from the cache instead: a token is new for each order and
+// unknown to anyone but the edges' storage and the CA until the CA asks,
+// so nothing can be stored under its path by then.
 func (x *edgeACME) answerHTTP(w http.ResponseWriter, r *http.Request) bool {
 	if !strings.HasPrefix(r.URL.Path, acmeChallengePath) || r.Method != http.MethodGet {
 		return false
