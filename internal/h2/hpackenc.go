@@ -1,6 +1,9 @@
 package h2
 
-import "strconv"
+import (
+	"bytes"
+	"strconv"
+)
 
 // The response header encoder. Fields are written as HPACK literals
 // without indexing (RFC 7541 §6.2.2), their names by static-table index
@@ -222,7 +225,8 @@ func (e *blockEncoder) field(name, value []byte) {
 // http1Head appends the fields of an HTTP/1.1 response head: a status
 // line, then "Name: value\r\n" lines (the form the edge's hit path keeps
 // stored responses in). It returns the status, or 0 for a head it cannot
-// read.
+// read. Names in their canonical form ("Content-Type") are looked up in
+// the static table as they are; others are lower-cased.
 func (e *blockEncoder) http1Head(head []byte) int {
 	// "HTTP/1.1 200 OK\r\n"
 	if len(head) < 14 || head[8] != ' ' {
@@ -235,37 +239,78 @@ func (e *blockEncoder) http1Head(head []byte) int {
 		}
 		code = code*10 + int(c-'0')
 	}
-	i := 12
-	for i+1 < len(head) && !(head[i] == '\r' && head[i+1] == '\n') {
-		i++
-	}
 	e.b = appendStatus(e.b, code)
-	for i += 2; i < len(head); {
-		end := i
-		for end+1 < len(head) && !(head[end] == '\r' && head[end+1] == '\n') {
-			end++
+	rest := head[12:]
+	if i := bytes.IndexByte(rest, '\n'); i >= 0 {
+		rest = rest[i+1:]
+	} else {
+		rest = nil
+	}
+	for len(rest) > 0 {
+		line := rest
+		if i := bytes.IndexByte(rest, '\n'); i >= 0 {
+			line, rest = rest[:i], rest[i+1:]
+		} else {
+			rest = nil
 		}
-		if end+1 >= len(head) {
-			end = len(head) // a last line without CRLF
+		if n := len(line); n > 0 && line[n-1] == '\r' {
+			line = line[:n-1]
 		}
-		line := head[i:end]
-		if c := indexColon(line); c > 0 {
-			v := line[c+1:]
-			for len(v) > 0 && (v[0] == ' ' || v[0] == '\t') {
-				v = v[1:]
-			}
-			e.field(line[:c], v)
+		c := bytes.IndexByte(line, ':')
+		if c <= 0 {
+			continue
 		}
-		i = end + 2
+		v := line[c+1:]
+		for len(v) > 0 && (v[0] == ' ' || v[0] == '\t') {
+			v = v[1:]
+		}
+		if i := canonicalStatic(line[:c]); i > 0 {
+			e.b = appendInt(e.b, 0, 4, uint64(i))
+			e.b = appendString(e.b, v)
+			continue
+		}
+		e.field(line[:c], v)
 	}
 	return code
 }
 
-func indexColon(b []byte) int {
-	for i, c := range b {
-		if c == ':' {
-			return i
-		}
+// canonicalStatic is the static table index of a field name written in
+// its canonical form, for the names stored responses and the edge's own
+// fields most often carry; 0 for anything else (then looked up lower-cased).
+func canonicalStatic(name []byte) int {
+	switch string(name) {
+	case "Accept-Ranges":
+		return 18
+	case "Age":
+		return 21
+	case "Cache-Control":
+		return 24
+	case "Content-Encoding":
+		return 26
+	case "Content-Length":
+		return 28
+	case "Content-Type":
+		return 31
+	case "Date":
+		return 33
+	case "Etag":
+		return 34
+	case "Expires":
+		return 36
+	case "Last-Modified":
+		return 44
+	case "Link":
+		return 45
+	case "Location":
+		return 46
+	case "Server":
+		return 54
+	case "Set-Cookie":
+		return 55
+	case "Vary":
+		return 59
+	case "Via":
+		return 60
 	}
-	return -1
+	return 0
 }

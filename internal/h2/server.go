@@ -125,7 +125,7 @@ func (s *Server) Shutdown(ctx context.Context) error {
 	}
 	s.mu.Unlock()
 	for _, c := range conns {
-		c.goAway(http2.ErrCodeNo)
+		go c.goAway(http2.ErrCodeNo) // its write may wait on a slow peer
 	}
 	done := make(chan struct{})
 	go func() { s.wg.Wait(); close(done) }()
