@@ -293,7 +293,7 @@ func TestH2LeavesNonPlainHits(t *testing.T) {
 		{"If-None-Match", []string{"if-none-match", `"m1"`}, "/multi", "304", xHit},
 		{"Range", []string{"range", "bytes=0-4"}, "/multi", "206", xHit},
 		{"Authorization", []string{"authorization", "Bearer x"}, "/multi", "200", xHit}, // public: may be shared
-		{"escaped path", nil, "/mul%74i", "200", ""}, // keyed escaped on the full path
+		{"escaped path", nil, "/mul%74i", "200", ""},                                    // keyed escaped on the full path
 	} {
 		a := e.h2Do(t, "GET", c.target, c.extra...)
 		if a.inline() || a.status != c.status || c.xcache != "" && a.header().Get("X-Cache") != c.xcache {

@@ -165,7 +165,9 @@ func TestH2Fast(t *testing.T) {
 
 	t.Run("many concurrent streams on one connection", func(t *testing.T) {
 		c, dials := e.h2client()
-		url := func(i int) string { return fmt.Sprintf("%s/h2fast/many/%d?cc=max-age=300&size=%d", base, i%20, 500+i%20) }
+		url := func(i int) string {
+			return fmt.Sprintf("%s/h2fast/many/%d?cc=max-age=300&size=%d", base, i%20, 500+i%20)
+		}
 		for i := range 20 {
 			do(t, c, "GET", url(i), nil)
 		}
