@@ -2,6 +2,7 @@ package h2
 
 import (
 	"bytes"
+	"encoding/binary"
 	"strconv"
 )
 
@@ -197,7 +198,18 @@ type blockEncoder struct {
 	b    []byte
 	name [64]byte // scratch for lower-casing short names
 	long []byte   // scratch for longer ones
+	// The last head http1Head encoded, its encoding, and where each of its
+	// lines ends in both: a head that starts as the last one did (another
+	// hit on the same object: only Age, Cache-Status and the request id
+	// differ) reuses the encoding of the lines they share. A line's
+	// encoding depends on nothing but its bytes, there being no dynamic
+	// table.
+	prevHead  []byte
+	prevEnc   []byte
+	prevMarks []lineMark
 }
+
+type lineMark struct{ head, enc int }
 
 func (e *blockEncoder) reset(sizeUpdate bool) {
 	e.b = e.b[:0]
@@ -239,39 +251,80 @@ func (e *blockEncoder) http1Head(head []byte) int {
 		}
 		code = code*10 + int(c-'0')
 	}
-	e.b = appendStatus(e.b, code)
-	rest := head[12:]
-	if i := bytes.IndexByte(rest, '\n'); i >= 0 {
-		rest = rest[i+1:]
+	start := len(e.b) // after a size update, if any
+	same := commonPrefix(head, e.prevHead)
+	k := 0
+	for k < len(e.prevMarks) && e.prevMarks[k].head <= same {
+		k++
+	}
+	var rest []byte
+	marks := e.prevMarks[:k]
+	if k > 0 {
+		m := e.prevMarks[k-1]
+		e.b = append(e.b, e.prevEnc[:m.enc]...)
+		rest = head[m.head:]
 	} else {
-		rest = nil
+		e.b = appendStatus(e.b, code)
+		rest = head[12:]
+		if i := bytes.IndexByte(rest, '\n'); i >= 0 {
+			rest = rest[i+1:]
+			marks = append(marks, lineMark{len(head) - len(rest), len(e.b) - start})
+		} else {
+			rest = nil
+		}
 	}
 	for len(rest) > 0 {
-		line := rest
+		line, ended := rest, false
 		if i := bytes.IndexByte(rest, '\n'); i >= 0 {
-			line, rest = rest[:i], rest[i+1:]
+			line, rest, ended = rest[:i], rest[i+1:], true
 		} else {
 			rest = nil
 		}
 		if n := len(line); n > 0 && line[n-1] == '\r' {
 			line = line[:n-1]
 		}
-		c := bytes.IndexByte(line, ':')
-		if c <= 0 {
-			continue
+		e.line(line)
+		if ended { // a line without its end may be a longer one's start
+			marks = append(marks, lineMark{len(head) - len(rest), len(e.b) - start})
 		}
-		v := line[c+1:]
-		for len(v) > 0 && (v[0] == ' ' || v[0] == '\t') {
-			v = v[1:]
-		}
-		if i := canonicalStatic(line[:c]); i > 0 {
-			e.b = appendInt(e.b, 0, 4, uint64(i))
-			e.b = appendString(e.b, v)
-			continue
-		}
-		e.field(line[:c], v)
 	}
+	e.prevHead = append(e.prevHead[:0], head...)
+	e.prevEnc = append(e.prevEnc[:0], e.b[start:]...)
+	e.prevMarks = marks
 	return code
+}
+
+// line appends one "Name: value" line's field.
+func (e *blockEncoder) line(line []byte) {
+	c := bytes.IndexByte(line, ':')
+	if c <= 0 {
+		return
+	}
+	v := line[c+1:]
+	for len(v) > 0 && (v[0] == ' ' || v[0] == '\t') {
+		v = v[1:]
+	}
+	if i := canonicalStatic(line[:c]); i > 0 {
+		e.b = appendInt(e.b, 0, 4, uint64(i))
+		e.b = appendString(e.b, v)
+		return
+	}
+	e.field(line[:c], v)
+}
+
+// commonPrefix is the length of the longest common prefix of a and b.
+func commonPrefix(a, b []byte) int {
+	n := min(len(a), len(b))
+	i := 0
+	for ; i+8 <= n; i += 8 {
+		if binary.LittleEndian.Uint64(a[i:]) != binary.LittleEndian.Uint64(b[i:]) {
+			break
+		}
+	}
+	for i < n && a[i] == b[i] {
+		i++
+	}
+	return i
 }
 
 // canonicalStatic is the static table index of a field name written in
