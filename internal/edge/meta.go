@@ -232,4 +232,9 @@ func (m *meta) sharableWithAuthorization() bool {
 	return d.Public || d.HasSMaxAge || d.MustRevalidate
 }
 
+// The memory tier makes a type per size class for frozen metas the first
+// time it sees one (store/frozentype.go); making them as the process starts
+// keeps that work off the first fills.
+func init() { go store.PrepareFreezer((*meta)(nil)) }
+
 var _ store.Freezer = (*meta)(nil)

@@ -7,6 +7,7 @@ import (
 	"slices"
 	"strings"
 	"testing"
+	"time"
 	"unsafe"
 )
 
@@ -21,6 +22,9 @@ func (m *fzMeta) FreezeInto(dst any, b string) int {
 	*dst.(*fzMeta) = fzMeta{b: b, view: true}
 	return 8
 }
+
+// The store's tests see every complete object frozen at once.
+func init() { PrepareFreezer(&fzMeta{}) }
 
 func fzObject(meta string, body string) *Object {
 	o := NewObject(&fzMeta{b: meta}, len(meta)+8)
@@ -238,5 +242,48 @@ func TestFrozenObjectIsOneAllocation(t *testing.T) {
 	}
 	if f.Meta.(*fzMeta).b != "HEAD" || f.Key() != "key" || readObject(t, f) != strings.Repeat("b", 100) {
 		t.Fatalf("frozen copy: meta %q, key %q", f.Meta.(*fzMeta).b, f.Key())
+	}
+}
+
+// lateMeta is a metadata type the store has not seen before its test.
+type lateMeta struct{ fzMeta }
+
+func (m *lateMeta) FreezeInto(dst any, b string) int {
+	*dst.(*lateMeta) = lateMeta{fzMeta{b: b, view: true}}
+	return 8
+}
+
+// TestFreezeWaitsForItsType stores objects of a metadata type the store has
+// not seen: the first stays in its growing form while the frozen types are
+// made in the background, and once they are, objects are frozen.
+func TestFreezeWaitsForItsType(t *testing.T) {
+	m := NewMemory(1<<20, 0)
+	mk := func() *Object {
+		o := NewObject(&lateMeta{fzMeta{b: "HEAD"}}, 12)
+		o.Body.Write([]byte("body"))
+		o.Body.Close(nil)
+		return o
+	}
+	first := mk()
+	m.Put("first", first)
+	if got := m.Get([]byte("first")); got != first || got.Frozen() || readObject(t, got) != "body" {
+		t.Fatalf("first object: %p (frozen %v), want itself in its growing form", got, got.Frozen())
+	}
+	deadline := time.Now().Add(10 * time.Second)
+	for i := 0; ; i++ {
+		m.Put("later", mk())
+		if o := m.Get([]byte("later")); o.Frozen() {
+			if o.Meta.(*lateMeta).b != "HEAD" || !o.Meta.(*lateMeta).view || readObject(t, o) != "body" {
+				t.Fatalf("frozen: %+v", o.Meta)
+			}
+			break
+		}
+		if time.Now().After(deadline) {
+			t.Fatalf("after %d tries, objects are still not frozen", i)
+		}
+		time.Sleep(time.Millisecond)
+	}
+	if want := streamCost("first", first) + m.Get([]byte("later")).cost(); m.Len() != 2 || m.Used() != want {
+		t.Fatalf("Len %d, Used %d; want 2, %d", m.Len(), m.Used(), want)
 	}
 }

@@ -34,24 +34,78 @@ var (
 
 // frozenTypeFor returns the type of a frozen object whose metadata is of
 // type meta and whose bytes are n long, or nil when it would be a large
-// allocation (over 32 KiB), which the size classes do not cover.
+// allocation (over 32 KiB), which the size classes do not cover, or when
+// it is not made yet. Making a type takes a fraction of a millisecond, too
+// long to wait for on the way from a fill to the next request: the first
+// object with a metadata type starts making them all in the background,
+// and objects stay in their growing form until theirs is ready.
 func frozenTypeFor(meta reflect.Type, n int) *frozenType {
-	moff := alignUp(objectType.Size(), uintptr(meta.Align()))
-	boff := moff + meta.Size()
-	need := int(boff) + n
-	size := allocSize(need)
-	if size == 0 || boff > maxLen16 {
+	size := frozenSize(meta, n)
+	if size == 0 {
 		return nil
 	}
-	k := frozenKey{meta, size}
-	if ft, ok := frozenTypes.Load(k); ok {
+	if ft, ok := frozenTypes.Load(frozenKey{meta, size}); ok {
 		return ft.(*frozenType)
 	}
+	if _, started := preparing.LoadOrStore(meta, true); !started {
+		go prepareFrozen(meta)
+	}
+	return nil
+}
+
+var preparing sync.Map // metadata type -> true, once its types are being made
+
+// PrepareFreezer makes, before it returns, the types that objects whose
+// metadata is of meta's type (a pointer to a struct) take when frozen, so
+// that every object stored from then on is frozen at once.
+func PrepareFreezer(meta Freezer) {
+	if t := reflect.TypeOf(meta); t.Kind() == reflect.Pointer {
+		preparing.Store(t.Elem(), true)
+		prepareFrozen(t.Elem())
+	}
+}
+
+func prepareFrozen(meta reflect.Type) {
+	boff := frozenSize(meta, 0)
+	if boff == 0 {
+		return
+	}
+	for _, size := range sizeClasses() {
+		if size >= boff {
+			makeFrozenType(meta, size)
+		}
+	}
+}
+
+// frozenSize is the allocation a frozen object of n bytes with metadata of
+// type meta takes, or 0 when it would not be a small one.
+func frozenSize(meta reflect.Type, n int) int {
+	_, boff := frozenOffsets(meta)
+	if boff > maxLen16 {
+		return 0
+	}
+	return allocSize(int(boff) + n)
+}
+
+func frozenOffsets(meta reflect.Type) (moff, boff uintptr) {
+	moff = alignUp(objectType.Size(), uintptr(meta.Align()))
+	return moff, moff + meta.Size()
+}
+
+func makeFrozenType(meta reflect.Type, size int) {
+	k := frozenKey{meta, size}
+	if _, ok := frozenTypes.Load(k); ok {
+		return
+	}
+	moff, boff := frozenOffsets(meta)
 	// The struct fills the size class: all of it when the allocator keeps
 	// its pointer bitmap in the span, less the header it adds otherwise.
 	total := size
-	if need > minSizeForMallocHeader {
+	if size > minSizeForMallocHeader {
 		total -= mallocHeaderSize
+	}
+	if total < int(boff) {
+		return
 	}
 	t := reflect.StructOf([]reflect.StructField{
 		{Name: "O", Type: objectType},
@@ -62,8 +116,7 @@ func frozenTypeFor(meta reflect.Type, n int) *frozenType {
 	if ft.moff != moff || ft.boff != boff {
 		panic("store: frozen object layout differs from its computation")
 	}
-	got, _ := frozenTypes.LoadOrStore(k, ft)
-	return got.(*frozenType)
+	frozenTypes.Store(k, ft)
 }
 
 func alignUp(n, a uintptr) uintptr { return (n + a - 1) &^ (a - 1) }
