@@ -86,10 +86,12 @@ func (c *conn) fast() bool {
 func (c *conn) onTrailers(st *stream, f *http2.HeadersFrame) error {
 	c.mu.Lock()
 	defer c.mu.Unlock()
-	if st.closed {
-		return nil // closed while the block was read
+	if st.closed && st.reset {
+		return nil // we reset it: the peer may not know yet (RFC 9113 §5.4.2)
 	}
-	if st.state != stateOpen {
+	if st.closed || st.state != stateOpen {
+		// After the peer's END_STREAM (the stream may have closed since
+		// it was looked up, its answer sent).
 		return http2.StreamError{StreamID: st.id, Code: http2.ErrCodeStreamClosed}
 	}
 	if !f.StreamEnded() || c.hb.invalid {

@@ -46,6 +46,7 @@ type stream struct {
 	// expect100 that the request asked for 100-continue and has not had it.
 	sentHead  bool
 	expect100 bool
+	reset     bool // we sent RST_STREAM: late frames are ignored
 }
 
 var (
@@ -64,6 +65,7 @@ func (c *conn) newStreamLocked(id uint32, state streamState) *stream {
 func (c *conn) resetLocked(id uint32, code http2.ErrCode) {
 	c.fr.WriteRSTStream(id, code)
 	if st := c.streams[id]; st != nil {
+		st.reset = true
 		c.closeLocked(st, errStreamReset)
 	}
 }
