@@ -18,8 +18,8 @@ import (
 // conn is one HTTP/2 connection. The read goroutine owns the framer's read
 // side, the header decoder and the fields marked below; everything under
 // mu is shared with handler goroutines. Frames are appended to out under
-// mu and written by flush, under writeMu, so a slow socket write never
-// holds mu.
+// mu and written by flush, outside mu, so a slow socket write never holds
+// it up.
 type conn struct {
 	srv    *Server
 	nc     net.Conn
@@ -40,12 +40,12 @@ type conn struct {
 	flood     int  // frames that cost work without a response (flood.go)
 	handlerWG sync.WaitGroup
 
-	writeMu sync.Mutex
-	spare   []byte // the buffer out is swapped with on a flush
-
 	mu          sync.Mutex
 	cond        sync.Cond // writers waiting for send window; wakes on any change
 	out         []byte
+	spare       []byte             // the buffer out is swapped with on a flush
+	flushing    bool               // a goroutine is writing out (flush)
+	flushed     sync.Cond          // wakes waiters when it is done
 	streams     map[uint32]*stream // open and half-closed streams
 	maxClientID uint32
 	sendWindow  int64 // connection send window
@@ -71,6 +71,7 @@ func newConn(s *Server, nc net.Conn) *conn {
 		streams: map[uint32]*stream{}, sendWindow: 65535, peerWindow: 65535, peerFrame: 16384,
 		recvWindow: 65535}
 	c.cond.L = &c.mu
+	c.flushed.L = &c.mu
 	if tc, ok := nc.(*tls.Conn); ok {
 		st := tc.ConnectionState()
 		c.tls = &st
@@ -122,7 +123,7 @@ func (c *conn) serve() {
 	}
 	for {
 		if c.br.Buffered() == 0 {
-			if c.flush() != nil || !c.waitInput() {
+			if c.flushSoon() != nil || !c.waitInput() {
 				return
 			}
 		} else if c.outLen() >= flushAt {
@@ -214,13 +215,23 @@ func (c *conn) armLocked() {
 	}
 }
 
-// flush writes what out holds. Handler goroutines call it too; writeMu
-// keeps the writes in the order their frames were appended.
-func (c *conn) flush() error {
-	c.writeMu.Lock()
-	defer c.writeMu.Unlock()
+// flush writes what out holds and returns once it is written. Whoever
+// finds no flush in progress writes, until out is empty, what every
+// goroutine appended meanwhile; others wait for it. Waiting is the
+// backpressure that keeps out small when the peer reads slowly.
+func (c *conn) flush() error { return c.doFlush(true) }
+
+// flushSoon is the read goroutine's flush at the end of a batch: when a
+// handler goroutine is writing already, what the batch appended goes out
+// with its next write, and the read goroutine reads on meanwhile.
+func (c *conn) flushSoon() error { return c.doFlush(false) }
+
+func (c *conn) doFlush(wait bool) error {
 	c.mu.Lock()
-	if len(c.out) == 0 || c.broken {
+	for c.flushing && wait {
+		c.flushed.Wait()
+	}
+	if c.flushing || c.broken || len(c.out) == 0 {
 		broken := c.broken
 		c.mu.Unlock()
 		if broken {
@@ -228,15 +239,23 @@ func (c *conn) flush() error {
 		}
 		return nil
 	}
-	buf := c.out
-	c.out = c.spare[:0]
-	c.mu.Unlock()
-	c.nc.SetWriteDeadline(time.Now().Add(c.srv.writeTimeout()))
-	_, err := c.nc.Write(buf)
-	if cap(buf) > 4*flushAt {
-		buf = nil // a large answer: do not keep its buffer
+	c.flushing = true
+	var err error
+	for len(c.out) > 0 && err == nil && !c.broken {
+		buf := c.out
+		c.out = c.spare[:0]
+		c.mu.Unlock()
+		c.nc.SetWriteDeadline(time.Now().Add(c.srv.writeTimeout()))
+		_, err = c.nc.Write(buf)
+		c.mu.Lock()
+		if cap(buf) > 4*flushAt {
+			buf = nil // a large answer: do not keep its buffer
+		}
+		c.spare = buf[:0]
 	}
-	c.spare = buf[:0]
+	c.flushing = false
+	c.flushed.Broadcast()
+	c.mu.Unlock()
 	if err != nil {
 		c.fail()
 	}
@@ -249,6 +268,7 @@ func (c *conn) fail() {
 	c.mu.Lock()
 	c.broken = true
 	c.cond.Broadcast()
+	c.flushed.Broadcast()
 	c.mu.Unlock()
 	c.cancel()
 	c.nc.Close()
