@@ -7,6 +7,7 @@ import (
 	"errors"
 	"io"
 	"net"
+	"net/http"
 	"os"
 	"sync"
 	"time"
@@ -37,7 +38,7 @@ type conn struct {
 	inline    InlineResponse
 	enc       blockEncoder
 	settled   bool // the peer's first SETTINGS arrived
-	flood     int  // frames that cost work without a response (flood.go)
+	flood     int  // frames that cost work without a response (frames.go)
 	handlerWG sync.WaitGroup
 
 	mu          sync.Mutex
@@ -76,7 +77,8 @@ func newConn(s *Server, nc net.Conn) *conn {
 		st := tc.ConnectionState()
 		c.tls = &st
 	}
-	c.ctx, c.cancel = context.WithCancel(context.Background())
+	// Handlers find the local address where net/http puts it.
+	c.ctx, c.cancel = context.WithCancel(context.WithValue(context.Background(), http.LocalAddrContextKey, nc.LocalAddr()))
 	c.br = bufio.NewReaderSize(nc, 16<<10)
 	c.fr = http2.NewFramer(ctlWriter{c}, c.br)
 	c.fr.SetMaxReadFrameSize(readFrameSize)
@@ -284,6 +286,7 @@ func (c *conn) finish() {
 	c.streams = map[uint32]*stream{}
 	c.queued, c.blocked = nil, nil
 	c.cond.Broadcast()
+	c.flushed.Broadcast()
 	c.mu.Unlock()
 	c.cancel()
 	c.nc.Close()
