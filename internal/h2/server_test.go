@@ -301,3 +301,20 @@ func TestHandlerAbort(t *testing.T) {
 		}
 	}
 }
+
+// The header sent is the header at WriteHeader: later changes do not
+// count (http.ResponseWriter's contract).
+func TestHeaderSnapshot(t *testing.T) {
+	ts := serve(t, &Server{Handler: http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		w.Header().Set("X-Before", "1")
+		w.WriteHeader(http.StatusAccepted)
+		w.Header().Set("X-After", "1")
+		io.WriteString(w, "body")
+	})})
+	rc := ts.dialRaw(t)
+	rc.get(1, "/")
+	r := rc.response(1)
+	if r.status != "202" || r.fields["x-before"] == nil || r.fields["x-after"] != nil || string(r.body) != "body" {
+		t.Fatalf("%s %v %q", r.status, r.fields, r.body)
+	}
+}

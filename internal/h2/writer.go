@@ -71,6 +71,7 @@ type responseWriter struct {
 	c           *conn
 	st          *stream
 	header      http.Header
+	snap        http.Header // the header as it was at WriteHeader, which is what is sent
 	status      int
 	wroteHeader bool
 	head        bool  // a HEAD request: the body is not sent
@@ -112,11 +113,14 @@ func (w *responseWriter) WriteHeader(code int) {
 		return
 	}
 	w.wroteHeader, w.status = true, code
-	if v := w.Header().Get("Content-Length"); v != "" {
+	// Changes to the header after WriteHeader have no effect (the
+	// http.ResponseWriter contract).
+	w.snap = w.Header().Clone()
+	if v := w.snap.Get("Content-Length"); v != "" {
 		if n, err := strconv.ParseInt(v, 10, 64); err == nil && n >= 0 {
 			w.clen = n
 		} else {
-			delete(w.header, "Content-Length") // as net/http: never send a bad one
+			delete(w.snap, "Content-Length") // as net/http: never send a bad one
 		}
 	}
 }
@@ -190,7 +194,7 @@ func (w *responseWriter) finish() {
 	if !w.st.sentHead && w.clen < 0 && bodyAllowed(w.status) && (w.written > 0 || !w.head) {
 		// The whole answer is known: say how long it is.
 		w.clen = w.written
-		w.Header()["Content-Length"] = []string{strconv.FormatInt(w.written, 10)}
+		w.snap["Content-Length"] = []string{strconv.FormatInt(w.written, 10)}
 	}
 	w.send(w.buf, true)
 	w.buf = nil
@@ -279,7 +283,7 @@ func (w *responseWriter) send(p []byte, end bool) error {
 // encodeHeader builds the response's header block, adding what net/http
 // adds: Date, and a sniffed Content-Type when the handler set none.
 func (w *responseWriter) encodeHeader(first []byte) {
-	h := w.Header()
+	h := w.snap
 	e := &w.enc
 	e.reset(false)
 	e.b = appendStatus(e.b, w.status)
