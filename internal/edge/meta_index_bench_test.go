@@ -39,7 +39,6 @@ func BenchmarkIndexPerObject(b *testing.B) {
 
 func benchIndexPerObject(b *testing.B, size func(int) int) {
 	const n = 100_000
-	store.PrepareFreezer((*meta)(nil)) // every object frozen from the first
 	body := make([]byte, 512)
 	origin := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
 		i, _ := strconv.Atoi(strings.TrimPrefix(r.URL.Path, "/objects/"))

@@ -50,7 +50,6 @@ func TestMetaKeepsWhatItIsGiven(t *testing.T) {
 	if plain.initialAge.duration() != 1500*time.Millisecond {
 		t.Fatalf("initial age %v, want the response delay", plain.initialAge.duration())
 	}
-	store.PrepareFreezer((*meta)(nil)) // frozen at the first Put
 	mem := store.NewMemory(1<<20, 0)
 	for name, m := range map[string]*meta{"plain": plain, "variant": variant, "slice marker": slices, "soft-purged": purged} {
 		obj := store.NewObject(m, m.size())

@@ -63,6 +63,10 @@ func freeze(key string, obj *Object) *Object {
 	if mt.Kind() != reflect.Pointer {
 		return nil
 	}
+	types := typesFor(mt.Elem())
+	if types == nil {
+		return nil
+	}
 	size, done, err := obj.State()
 	if !done || err != nil || (obj.Body != nil && !obj.Body.attached()) {
 		return nil
@@ -76,7 +80,7 @@ func freeze(key string, obj *Object) *Object {
 	if inline {
 		n += int(size)
 	}
-	ft := frozenTypeFor(mt.Elem(), n)
+	ft := types.forBytes(n)
 	if ft == nil {
 		return nil
 	}
@@ -102,7 +106,7 @@ func freeze(key string, obj *Object) *Object {
 	if len(mb) > 0 {
 		lines = unsafe.String(&buf[len(key)], len(mb))
 	}
-	dst := reflect.NewAt(mt.Elem(), unsafe.Add(p, ft.moff)).Interface()
+	dst := reflect.NewAt(mt.Elem(), unsafe.Add(p, types.moff)).Interface()
 	f.MetaSize = fz.FreezeInto(dst, lines)
 	f.Meta = dst
 	return f

@@ -7,7 +7,6 @@ import (
 	"slices"
 	"strings"
 	"testing"
-	"time"
 	"unsafe"
 )
 
@@ -253,37 +252,48 @@ func (m *lateMeta) FreezeInto(dst any, b string) int {
 	return 8
 }
 
-// TestFreezeWaitsForItsType stores objects of a metadata type the store has
-// not seen: the first stays in its growing form while the frozen types are
-// made in the background, and once they are, objects are frozen.
-func TestFreezeWaitsForItsType(t *testing.T) {
+// TestFreezeMakesItsType stores an object whose metadata type has no frozen
+// types yet: its type is made on the way, and the object is frozen.
+func TestFreezeMakesItsType(t *testing.T) {
 	m := NewMemory(1<<20, 0)
-	mk := func() *Object {
-		o := NewObject(&lateMeta{fzMeta{b: "HEAD"}}, 12)
-		o.Body.Write([]byte("body"))
-		o.Body.Close(nil)
-		return o
+	o := NewObject(&lateMeta{fzMeta{b: "HEAD"}}, 12)
+	o.Body.Write([]byte("body"))
+	o.Body.Close(nil)
+	m.Put("k", o)
+	got := m.Get([]byte("k"))
+	if got == nil || !got.Frozen() || readObject(t, got) != "body" {
+		t.Fatalf("Get = %p, want a frozen copy", got)
 	}
-	first := mk()
-	m.Put("first", first)
-	if got := m.Get([]byte("first")); got != first || got.Frozen() || readObject(t, got) != "body" {
-		t.Fatalf("first object: %p (frozen %v), want itself in its growing form", got, got.Frozen())
+	if fm := got.Meta.(*lateMeta); fm.b != "HEAD" || !fm.view {
+		t.Fatalf("frozen meta %+v", fm)
 	}
-	deadline := time.Now().Add(10 * time.Second)
-	for i := 0; ; i++ {
-		m.Put("later", mk())
-		if o := m.Get([]byte("later")); o.Frozen() {
-			if o.Meta.(*lateMeta).b != "HEAD" || !o.Meta.(*lateMeta).view || readObject(t, o) != "body" {
-				t.Fatalf("frozen: %+v", o.Meta)
+}
+
+// TestSizeClasses checks the size classes frozen objects are laid out for
+// against the allocator of the Go that runs the tests: each is what a
+// byte slice of that size is given, and one byte more is given the next;
+// and the lookup tables against a search of the list.
+func TestSizeClasses(t *testing.T) {
+	for n := 1; n <= maxSmallSize-mallocHeaderSize; n++ {
+		want := 0
+		for sizeClasses[want] < n {
+			want++
+		}
+		if got := classOf(n); got != want {
+			t.Fatalf("classOf(%d) = %d (%d bytes), want %d (%d bytes)", n, got, sizeClasses[got], want, sizeClasses[want])
+		}
+	}
+	if classOf(maxSmallSize-mallocHeaderSize+1) != -1 {
+		t.Fatal("a large allocation was given a size class")
+	}
+	for i, c := range sizeClasses {
+		if got := cap(slices.Grow([]byte(nil), c)); got != c {
+			t.Errorf("a %d-byte slice gets %d bytes: not a size class", c, got)
+		}
+		if i+1 < len(sizeClasses) {
+			if got := cap(slices.Grow([]byte(nil), c+1)); got != sizeClasses[i+1] {
+				t.Errorf("a %d-byte slice gets %d bytes, want the next class %d", c+1, got, sizeClasses[i+1])
 			}
-			break
 		}
-		if time.Now().After(deadline) {
-			t.Fatalf("after %d tries, objects are still not frozen", i)
-		}
-		time.Sleep(time.Millisecond)
-	}
-	if want := streamCost("first", first) + m.Get([]byte("later")).cost(); m.Len() != 2 || m.Used() != want {
-		t.Fatalf("Len %d, Used %d; want 2, %d", m.Len(), m.Used(), want)
 	}
 }

@@ -2,8 +2,8 @@ package store
 
 import (
 	"reflect"
-	"slices"
 	"sync"
+	"sync/atomic"
 )
 
 // A frozen object is one allocation of the type
@@ -16,107 +16,102 @@ import (
 // own, and the number of types stays small: n fills the size class.
 
 type frozenType struct {
-	t          reflect.Type
-	moff, boff uintptr // offsets of M and B
-	n          int     // len(B)
+	t    reflect.Type
+	boff uintptr // offset of B
+	n    int     // len(B)
 }
 
-type frozenKey struct {
-	meta reflect.Type
-	size int // the allocation's size
+// frozenTypes are one metadata type's frozen types, by size class.
+type frozenTypes struct {
+	meta       reflect.Type
+	moff, boff uintptr // offsets of M and B
+	byClass    [len(sizeClasses)]atomic.Pointer[frozenType]
 }
 
 var (
-	frozenTypes sync.Map // frozenKey -> *frozenType
+	typesByMeta sync.Map                    // reflect.Type -> *frozenTypes
+	lastTypes   atomic.Pointer[frozenTypes] // the last used: there is one metadata type in practice
+	makeMu      sync.Mutex                  // makes one type at a time
 	objectType  = reflect.TypeFor[Object]()
 	byteType    = reflect.TypeFor[byte]()
 )
 
-// frozenTypeFor returns the type of a frozen object whose metadata is of
-// type meta and whose bytes are n long, or nil when it would be a large
-// allocation (over 32 KiB), which the size classes do not cover, or when
-// it is not made yet. Making a type takes a fraction of a millisecond, too
-// long to wait for on the way from a fill to the next request: the first
-// object with a metadata type starts making them all in the background,
-// and objects stay in their growing form until theirs is ready.
-func frozenTypeFor(meta reflect.Type, n int) *frozenType {
-	size := frozenSize(meta, n)
-	if size == 0 {
+// typesFor returns meta's frozen types, or nil when objects with metadata
+// of that type cannot be frozen (their bytes would not start within 64 KiB).
+func typesFor(meta reflect.Type) *frozenTypes {
+	if ts := lastTypes.Load(); ts != nil && ts.meta == meta {
+		return ts
+	}
+	ts, ok := typesByMeta.Load(meta)
+	if !ok {
+		moff := alignUp(objectType.Size(), uintptr(meta.Align()))
+		ts, _ = typesByMeta.LoadOrStore(meta, &frozenTypes{meta: meta, moff: moff, boff: moff + meta.Size()})
+	}
+	t := ts.(*frozenTypes)
+	if t.boff > maxLen16 {
 		return nil
 	}
-	if ft, ok := frozenTypes.Load(frozenKey{meta, size}); ok {
-		return ft.(*frozenType)
-	}
-	if _, started := preparing.LoadOrStore(meta, true); !started {
-		go prepareFrozen(meta)
-	}
-	return nil
+	lastTypes.Store(t)
+	return t
 }
 
-var preparing sync.Map // metadata type -> true, once its types are being made
+// forBytes returns the type of a frozen object whose bytes are n long, or
+// nil when it would be a large allocation (over 32 KiB), which the size
+// classes do not cover. A type not made yet is made now (a few
+// microseconds; PrepareFreezer makes them all ahead).
+func (ts *frozenTypes) forBytes(n int) *frozenType {
+	c := classOf(allocNeed(int(ts.boff) + n))
+	if c < 0 {
+		return nil
+	}
+	if ft := ts.byClass[c].Load(); ft != nil {
+		return ft
+	}
+	return ts.make(c)
+}
 
-// PrepareFreezer makes, before it returns, the types that objects whose
-// metadata is of meta's type (a pointer to a struct) take when frozen, so
-// that every object stored from then on is frozen at once.
+// PrepareFreezer makes the types that objects whose metadata is of meta's
+// type (a pointer to a struct) take when frozen, for every size class
+// (about 0.3 ms), so that no fill makes one on its way.
 func PrepareFreezer(meta Freezer) {
-	if t := reflect.TypeOf(meta); t.Kind() == reflect.Pointer {
-		preparing.Store(t.Elem(), true)
-		prepareFrozen(t.Elem())
-	}
-}
-
-func prepareFrozen(meta reflect.Type) {
-	boff := frozenSize(meta, 0)
-	if boff == 0 {
+	t := reflect.TypeOf(meta)
+	if t.Kind() != reflect.Pointer {
 		return
 	}
-	for _, size := range sizeClasses() {
-		if size >= boff {
-			makeFrozenType(meta, size)
+	if ts := typesFor(t.Elem()); ts != nil {
+		for c := range sizeClasses {
+			ts.make(c)
 		}
 	}
 }
 
-// frozenSize is the allocation a frozen object of n bytes with metadata of
-// type meta takes, or 0 when it would not be a small one.
-func frozenSize(meta reflect.Type, n int) int {
-	_, boff := frozenOffsets(meta)
-	if boff > maxLen16 {
-		return 0
+// make makes the type for size class c (nil when it cannot hold B).
+func (ts *frozenTypes) make(c int) *frozenType {
+	makeMu.Lock()
+	defer makeMu.Unlock()
+	if ft := ts.byClass[c].Load(); ft != nil {
+		return ft
 	}
-	return allocSize(int(boff) + n)
-}
-
-func frozenOffsets(meta reflect.Type) (moff, boff uintptr) {
-	moff = alignUp(objectType.Size(), uintptr(meta.Align()))
-	return moff, moff + meta.Size()
-}
-
-func makeFrozenType(meta reflect.Type, size int) {
-	k := frozenKey{meta, size}
-	if _, ok := frozenTypes.Load(k); ok {
-		return
-	}
-	moff, boff := frozenOffsets(meta)
 	// The struct fills the size class: all of it when the allocator keeps
 	// its pointer bitmap in the span, less the header it adds otherwise.
-	total := size
-	if size > minSizeForMallocHeader {
+	total := sizeClasses[c]
+	if total > minSizeForMallocHeader {
 		total -= mallocHeaderSize
 	}
-	if total < int(boff) {
-		return
+	if total < int(ts.boff) {
+		return nil
 	}
 	t := reflect.StructOf([]reflect.StructField{
 		{Name: "O", Type: objectType},
-		{Name: "M", Type: meta},
-		{Name: "B", Type: reflect.ArrayOf(total-int(boff), byteType)},
+		{Name: "M", Type: ts.meta},
+		{Name: "B", Type: reflect.ArrayOf(total-int(ts.boff), byteType)},
 	})
-	ft := &frozenType{t: t, moff: t.Field(1).Offset, boff: t.Field(2).Offset, n: total - int(boff)}
-	if ft.moff != moff || ft.boff != boff {
+	if t.Field(1).Offset != ts.moff || t.Field(2).Offset != ts.boff {
 		panic("store: frozen object layout differs from its computation")
 	}
-	frozenTypes.Store(k, ft)
+	ft := &frozenType{t: t, boff: ts.boff, n: total - int(ts.boff)}
+	ts.byClass[c].Store(ft)
+	return ft
 }
 
 func alignUp(n, a uintptr) uintptr { return (n + a - 1) &^ (a - 1) }
@@ -130,29 +125,59 @@ const (
 	maxSmallSize           = 32 << 10
 )
 
-// allocSize is the memory a frozen object of need bytes takes (a type
-// with pointers), or 0 when it would be a large allocation.
-func allocSize(need int) int {
+// allocNeed is what the allocator looks up for a frozen object (a type with
+// pointers) of need bytes.
+func allocNeed(need int) int {
 	if need > minSizeForMallocHeader {
 		need += mallocHeaderSize
 	}
-	if need > maxSmallSize-mallocHeaderSize {
-		return 0
-	}
-	classes := sizeClasses()
-	i, _ := slices.BinarySearch(classes, need)
-	return classes[i]
+	return need
 }
 
-// sizeClasses are the allocator's size classes up to 32 KiB, read from
-// the runtime itself: slices.Grow gives a byte slice the capacity of its
-// allocation's size class.
-var sizeClasses = sync.OnceValue(func() []int {
-	var cs []int
-	for n := 1; n <= maxSmallSize-mallocHeaderSize; {
-		c := cap(slices.Grow([]byte(nil), n))
-		cs = append(cs, c)
-		n = c + 1
+// allocSize is the memory a frozen object of need bytes takes, or 0 when it
+// would be a large allocation.
+func allocSize(need int) int {
+	if c := classOf(allocNeed(need)); c >= 0 {
+		return sizeClasses[c]
 	}
-	return cs
-})
+	return 0
+}
+
+// classOf is the index in sizeClasses of the class an allocation of n bytes
+// takes, or -1 past the small sizes; by table, as the runtime does.
+func classOf(n int) int {
+	switch {
+	case n <= 1024:
+		return int(classBy8[(n+7)>>3])
+	case n <= maxSmallSize-mallocHeaderSize:
+		return int(classBy128[(n-1024+127)>>7])
+	}
+	return -1
+}
+
+// sizeClasses are the allocator's size classes up to 32 KiB
+// (internal/runtime/gc/sizeclasses.go; TestSizeClasses checks them against
+// the allocator of the Go that builds the tests).
+var sizeClasses = [...]int{8, 16, 24, 32, 48, 64, 80, 96, 112, 128, 144, 160, 176, 192, 208, 224, 240, 256,
+	288, 320, 352, 384, 416, 448, 480, 512, 576, 640, 704, 768, 896, 1024, 1152, 1280, 1408, 1536, 1792, 2048,
+	2304, 2688, 3072, 3200, 3456, 4096, 4864, 5376, 6144, 6528, 6784, 6912, 8192, 9472, 9728, 10240, 10880,
+	12288, 13568, 14336, 16384, 18432, 19072, 20480, 21760, 24576, 27264, 28672, 32768}
+
+// classBy8[(n+7)/8] for n ≤ 1024 and classBy128[(n-1024+127)/128] above
+// are the index of the smallest class holding n bytes.
+var classBy8, classBy128 = func() (by8 [1024/8 + 1]uint8, by128 [(maxSmallSize-1024)/128 + 1]uint8) {
+	c := 0
+	for i := range by8 {
+		for sizeClasses[c] < i*8 {
+			c++
+		}
+		by8[i] = uint8(c)
+	}
+	for i := range by128 {
+		for sizeClasses[c] < 1024+i*128 {
+			c++
+		}
+		by128[i] = uint8(c)
+	}
+	return by8, by128
+}()

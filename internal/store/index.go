@@ -62,10 +62,9 @@ func (x *index) find(h uint64, key string) int {
 	return -1
 }
 
-// set stores o under its key (hashing to h), replacing what was there.
-// hash rehashes keys when the table grows.
-func (x *index) set(h uint64, o *Object, hash func(string) uint64) {
-	key := o.Key()
+// set stores o under key (o's key, hashing to h), replacing what was
+// there. hash rehashes keys when the table grows.
+func (x *index) set(h uint64, key string, o *Object, hash func(string) uint64) {
 	if i := x.find(h, key); i >= 0 {
 		x.objs[i] = o
 		return

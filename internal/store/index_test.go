@@ -71,7 +71,7 @@ func TestIndexAgainstAMap(t *testing.T) {
 					delete(model, k)
 				} else {
 					o := keyed(k)
-					x.set(h, o, hash)
+					x.set(h, k, o, hash)
 					model[k] = o
 				}
 				if x.get(h, k) != model[k] {
@@ -107,7 +107,7 @@ func TestIndexDeleteClearsMarks(t *testing.T) {
 	for i := range 5 {
 		o := keyed(fmt.Sprint(i))
 		objs = append(objs, o)
-		x.set(0, o, hash)
+		x.set(0, fmt.Sprint(i), o, hash)
 	}
 	for _, i := range []int{1, 2, 3} {
 		x.del(x.find(0, fmt.Sprint(i)), hash)

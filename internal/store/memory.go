@@ -197,7 +197,7 @@ func (m *Memory) Put(key string, obj *Object) bool {
 		}
 		x.cost = cost
 	}
-	s.objs.set(h, obj, m.hash)
+	s.objs.set(h, key, obj, m.hash)
 	s.mu.Unlock()
 	ghost := m.evict.ghostHas(h)
 	m.evict.insert(obj, ghost || wasMain)
