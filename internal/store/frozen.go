@@ -26,13 +26,13 @@ const inlineMax = 32 << 10
 const (
 	// frozenOverhead: the object's slot in its shard's index (a tag byte
 	// and a pointer, at the table's load: about 14 B, index.go) and the
-	// ghost queue's share (an 8-byte ring entry and a 4-byte table slot for
-	// each key it remembers, at most one per object in the main queue:
+	// ghost queue's share (an 8-byte ring entry and a 5-byte table slot
+	// for each key it remembers, at most one per object in the main queue:
 	// about 16 B, ghost.go), rounded up.
 	frozenOverhead = 32
 	// streamOverhead: an object kept in its growing form is an Object with
-	// its key, file and cost (112 B), a Body (112 B) and its sentinel
-	// chunk (32 B), rounded up; its key is a copy of its own.
+	// its key, file and cost (96 B), a Body (112 B) and its sentinel chunk
+	// (32 B), rounded up; its key is a copy of its own.
 	streamOverhead = frozenOverhead + 256
 	// chunkOverhead is each chunk's own struct and slice rounding.
 	chunkOverhead = 48
