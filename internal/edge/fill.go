@@ -78,6 +78,12 @@ func (s *Server) joinFill(x *Exchange, f *store.Fill, stale *store.Object, sm *m
 		s.serveObject(x, o, m, resultStaleHit, httpcache.CacheStatus{Fwd: "stale", Collapsed: true, Detail: "origin-error"})
 		return true
 	}
+	if _, done, err := o.State(); done && err == nil {
+		// The whole body had arrived before we joined: the fill was only
+		// moments from storing it, and to this viewer it is a plain hit.
+		s.serveObject(x, o, m, resultHit, httpcache.CacheStatus{Hit: true})
+		return true
+	}
 	s.serveObject(x, o, m, resultHit, httpcache.CacheStatus{Fwd: "miss", Collapsed: true})
 	return true
 }
