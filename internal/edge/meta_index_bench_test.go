@@ -1,17 +1,8 @@
 package edge
 
 import (
-	"encoding/json"
-	"io"
-	"log/slog"
-	"net/http"
-	"net/http/httptest"
-	"runtime"
-	"strconv"
-	"strings"
 	"testing"
 
-	"github.com/pharos-cdn/pharos/internal/model"
 	"github.com/pharos-cdn/pharos/internal/store"
 )
 
@@ -39,34 +30,10 @@ func BenchmarkIndexPerObject(b *testing.B) {
 
 func benchIndexPerObject(b *testing.B, size func(int) int) {
 	const n = 100_000
-	body := make([]byte, 512)
-	origin := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
-		i, _ := strconv.Atoi(strings.TrimPrefix(r.URL.Path, "/objects/"))
-		w.Header().Set("Cache-Control", "max-age=3600")
-		w.Header().Set("Content-Type", "application/octet-stream")
-		w.Write(body[:size(i)])
-	}))
-	defer origin.Close()
-	o, _ := model.OriginFromURL(origin.URL)
-	d := model.Distribution{ID: "EBENCH0000000I", DomainName: "d.test", Enabled: true, Default: true, Origins: []model.Origin{o}}
-	doc, _ := json.Marshal(d)
-	s := New(Config{ID: "bench", POP: "b", CacheMem: 4 << 30, Logger: slog.New(slog.NewTextHandler(io.Discard, nil))})
-	if err := s.Apply(1, map[string][]byte{"dist.x": doc}); err != nil {
-		b.Fatal(err)
-	}
+	s, done := newFillBench(b, size)
+	defer done()
 	for range b.N {
-		var before, after runtime.MemStats
-		runtime.GC()
-		runtime.GC() // the second frees what sync.Pools kept through the first
-		runtime.ReadMemStats(&before)
-		for i := range n {
-			w := &benchWriter{h: http.Header{}}
-			s.ServeHTTP(w, httptest.NewRequest("GET", "http://d.test/objects/"+strconv.Itoa(i), nil))
-		}
-		waitForObjects(s, n)
-		runtime.GC()
-		runtime.GC()
-		runtime.ReadMemStats(&after)
+		before, after := fillMeasured(s, n)
 		var bodies, headers, keys, count int64
 		s.store.Range(func(key string, o *store.Object) bool {
 			count++
