@@ -30,7 +30,7 @@ type result struct {
 // metadata, so that the other policies charge the same.
 func storeOverhead() int64 {
 	m := store.NewMemory(1<<20, 0)
-	if !m.Put("k", &store.Object{Body: store.CompleteBody([]byte{0})}) {
+	if !m.Put("k", store.NewObjectWithBody(nil, 0, store.CompleteBody([]byte{0}))) {
 		panic("store refused a one-byte object")
 	}
 	return m.Used() - int64(len("k")) - 1
@@ -53,7 +53,7 @@ func simS3FIFO(t *trace, c config) result {
 	var r result
 	for i, k := range t.reqs {
 		size := t.sizes[i]
-		if o := m.Get(t.keyBytes[k]); o != nil && o.Body.Size() == size {
+		if o := m.Get(t.keyBytes[k]); o != nil && o.Body().Size() == size {
 			r.hits++
 			r.hitBytes += size
 			continue
@@ -64,7 +64,7 @@ func simS3FIFO(t *trace, c config) result {
 			b = store.CompleteBody(buf[:n])
 			bodies[n] = b
 		}
-		m.Put(t.keys[k], &store.Object{Body: b})
+		m.Put(t.keys[k], store.NewObjectWithBody(nil, 0, b))
 	}
 	return r
 }

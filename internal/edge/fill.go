@@ -41,7 +41,7 @@ func (s *Server) miss(x *Exchange, stale *store.Object, sm *meta) {
 	// fill for this key may have finished and stored a fresh object, and
 	// fetching again would be a needless origin request.
 	if o := s.store.Get(x.key); o != nil && o != stale {
-		m := o.Meta.(*meta)
+		m := o.Meta().(*meta)
 		if st, _ := httpcache.Freshness(m.decision(), m.age(x.Now)); st == httpcache.Fresh && !m.marker && !m.noCacheRevalidate() {
 			s.store.Finish(f)
 			s.serveObject(x, o, m, resultHit, httpcache.CacheStatus{Hit: true})
@@ -58,7 +58,7 @@ func (s *Server) joinFill(x *Exchange, f *store.Fill, stale *store.Object, sm *m
 	if o == nil {
 		return false
 	}
-	m := o.Meta.(*meta)
+	m := o.Meta().(*meta)
 	if v := m.variance(); v != nil {
 		// The leader's response varies: it suits us only if our values of
 		// the Vary fields select the same variant.
@@ -247,8 +247,8 @@ func (s *Server) fillBody(resp *http.Response, obj *store.Object, f *store.Fill,
 		}
 	}
 	defer finish()
-	m := obj.Meta.(*meta)
-	body := obj.Body
+	m := obj.Meta().(*meta)
+	body := obj.Body()
 	// Write through to the disk tier as the bytes arrive, so large objects
 	// need no second pass and a crash right after the fill loses nothing.
 	dw, err := s.store.NewDiskWriter(key, m, m.size())
@@ -362,7 +362,7 @@ func (s *Server) putMarker(primary string, m *meta) {
 	marker.marker, marker.rule, marker.ruleFlags = true, m.rule, m.ruleFlags
 	marker.more = &metaMore{varies: true, vary: variance{fields: slices.Clone(m.varyFields())}}
 	obj := store.NewObject(marker, marker.size())
-	obj.Body.Close(nil)
+	obj.Body().Close(nil)
 	s.store.Put(primary, obj)
 	if dw, err := s.store.NewDiskWriter(primary, marker, marker.size()); err == nil && dw != nil {
 		dw.Commit()

@@ -44,7 +44,7 @@ func (s *Server) lookupFastHit(host, path, query string, key *[]byte, vec [][]by
 	if o == nil {
 		return fastHit{}, false
 	}
-	m := o.Meta.(*meta)
+	m := o.Meta().(*meta)
 	if m.marker || m.sliced() || m.noCacheRevalidate() {
 		return fastHit{}, false
 	}

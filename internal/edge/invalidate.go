@@ -36,9 +36,9 @@ func (s *Server) Invalidate(p Purge) int {
 		if d := t.Lookup(host); d == nil || d.Model.ID != p.DistributionID {
 			return true
 		}
-		if matchesAny(p.Paths, path) || hasTag(o.Meta.(*meta), p.Tags) {
+		if matchesAny(p.Paths, path) || hasTag(o.Meta().(*meta), p.Tags) {
 			if p.Soft {
-				o.Meta.(*meta).softPurged.Store(true)
+				o.Meta().(*meta).softPurged.Store(true)
 			} else {
 				doomed = append(doomed, key)
 			}

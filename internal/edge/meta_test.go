@@ -53,17 +53,17 @@ func TestMetaKeepsWhatItIsGiven(t *testing.T) {
 	mem := store.NewMemory(1<<20, 0)
 	for name, m := range map[string]*meta{"plain": plain, "variant": variant, "slice marker": slices, "soft-purged": purged} {
 		obj := store.NewObject(m, m.size())
-		obj.Body.Write([]byte("body of " + name))
-		obj.Body.Close(nil)
+		obj.Body().Write([]byte("body of " + name))
+		obj.Body().Close(nil)
 		mem.Put(name, obj)
 		fo := mem.Get([]byte(name))
-		if fo == nil || !fo.Frozen() || fo.Meta == any(m) {
+		if fo == nil || !fo.Frozen() || fo.Meta() == any(m) {
 			t.Fatalf("%s: stored %+v, want a frozen copy", name, fo)
 		}
-		if want := m.fixedSize() - int(unsafe.Sizeof(meta{})); fo.MetaSize != want {
-			t.Errorf("%s: frozen MetaSize %d, want %d (what the meta holds outside the object)", name, fo.MetaSize, want)
+		if want := m.fixedSize() - int(unsafe.Sizeof(meta{})); fo.MetaSize() != want {
+			t.Errorf("%s: frozen MetaSize %d, want %d (what the meta holds outside the object)", name, fo.MetaSize(), want)
 		}
-		sameMeta(t, name+", frozen", fo.Meta.(*meta), m)
+		sameMeta(t, name+", frozen", fo.Meta().(*meta), m)
 
 		b, err := metaCodec{}.EncodeMeta(m)
 		if err != nil {

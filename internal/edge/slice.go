@@ -120,7 +120,7 @@ func newGeneration() string {
 // putSliceMarker stores the marker in memory and on disk.
 func (s *Server) putSliceMarker(primary string, m *meta) {
 	obj := store.NewObject(m, m.size())
-	obj.Body.Close(nil)
+	obj.Body().Close(nil)
 	s.store.Put(primary, obj)
 	if dw, err := s.store.NewDiskWriter(primary, m, m.size()); err == nil && dw != nil {
 		dw.Commit()

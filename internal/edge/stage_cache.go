@@ -78,7 +78,7 @@ func (s *Server) lookup(x *Exchange) (*store.Object, *meta) {
 	if o == nil {
 		return nil, nil
 	}
-	m := o.Meta.(*meta)
+	m := o.Meta().(*meta)
 	if !m.marker {
 		return o, m
 	}
@@ -86,7 +86,7 @@ func (s *Server) lookup(x *Exchange) (*store.Object, *meta) {
 	if o = s.store.Get(x.key); o == nil {
 		return nil, nil
 	}
-	return o, o.Meta.(*meta)
+	return o, o.Meta().(*meta)
 }
 
 // setVariantKey extends the primary key with the request's values of the

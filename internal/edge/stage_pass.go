@@ -46,7 +46,7 @@ func (s *Server) invalidateAfterUnsafe(x *Exchange) {
 func (s *Server) invalidateURI(x *Exchange, host, path, query string) {
 	key := httpcache.AppendKey(nil, host, path, query, x.R.Header, &x.B.keyPolicy)
 	if o := s.store.Get(key); o != nil {
-		if m := o.Meta.(*meta); m.marker {
+		if m := o.Meta().(*meta); m.marker {
 			vk := httpcache.AppendVaryKey(append(key, 0x01), m.varyFields(), x.R.Header)
 			s.store.Remove(string(vk), nil)
 		}

@@ -43,9 +43,7 @@ func BenchmarkPut(b *testing.B) {
 	b.ReportAllocs()
 	b.ResetTimer()
 	for i := 0; b.Loop(); i++ {
-		o := newExt() // as NewObject makes, sharing one complete body
-		o.Body = body
-		m.Put(keys[i%n], o)
+		m.Put(keys[i%n], NewObjectWithBody(nil, 0, body)) // sharing one complete body
 	}
 }
 

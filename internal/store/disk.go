@@ -56,8 +56,7 @@ type fileRef struct {
 
 // diskObject returns the index entry of a cache file.
 func diskObject(meta any, metaSize int, key string, cost int64, ref *fileRef) *Object {
-	o := newExt()
-	o.Meta, o.MetaSize = meta, metaSize
+	o := newExt(meta, metaSize, nil)
 	x := o.ext()
 	x.key, x.cost, x.file = key, cost, ref
 	return o

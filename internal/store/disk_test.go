@@ -61,7 +61,7 @@ func TestDiskRoundTripAndReload(t *testing.T) {
 		t.Fatalf("reload: %+v, want 2 objects", st)
 	}
 	o := d2.Get([]byte("k1"))
-	if o == nil || o.Meta.(string) != "meta-1" {
+	if o == nil || o.Meta().(string) != "meta-1" {
 		t.Fatalf("k1 after reload: %+v", o)
 	}
 	if b, err := readDiskBody(t, d2, o); err != nil || string(b) != "hello" {

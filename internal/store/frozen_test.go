@@ -4,6 +4,7 @@ import (
 	"context"
 	"errors"
 	"io"
+	"reflect"
 	"slices"
 	"strings"
 	"testing"
@@ -28,9 +29,9 @@ func init() { PrepareFreezer(&fzMeta{}) }
 func fzObject(meta string, body string) *Object {
 	o := NewObject(&fzMeta{b: meta}, len(meta)+8)
 	if body != "" {
-		o.Body.Write([]byte(body))
+		o.Body().Write([]byte(body))
 	}
-	o.Body.Close(nil)
+	o.Body().Close(nil)
 	return o
 }
 
@@ -70,14 +71,15 @@ func readObject(t *testing.T, o *Object) string {
 }
 
 func TestPutFreezesCompleteObjects(t *testing.T) {
-	large := strings.Repeat("x", inlineMax+1)
 	for _, tt := range []struct {
 		name, body string
-		inline     bool
+		frozen     bool
 	}{
 		{"empty body", "", true},
 		{"small body", "hello", true},
-		{"body over the inline bound", large, false},
+		{"largest frozen body", strings.Repeat("x", largestFrozen(len("k"), len("HEAD"))), true},
+		{"body over the inline bound", strings.Repeat("x", inlineMax+1), false},
+		{"body over the inline bound", strings.Repeat("x", inlineMax+1), false},
 	} {
 		t.Run(tt.name, func(t *testing.T) {
 			m := NewMemory(1<<30, 0)
@@ -86,20 +88,26 @@ func TestPutFreezesCompleteObjects(t *testing.T) {
 				t.Fatal("Put refused")
 			}
 			o := m.Get([]byte("k"))
-			if o == nil || o == orig || !o.Frozen() {
-				t.Fatalf("Get = %p (frozen %v), want a frozen copy of %p", o, o != nil && o.Frozen(), orig)
-			}
-			if fm, ok := o.Meta.(*fzMeta); !ok || !fm.view || fm.b != "HEAD" || o.MetaSize != 8 {
-				t.Fatalf("frozen Meta = %#v, MetaSize %d", o.Meta, o.MetaSize)
+			if o == nil || (o == orig) == tt.frozen || o.Frozen() != tt.frozen {
+				t.Fatalf("Get = %p (frozen %v) for %p, want a frozen copy: %v", o, o != nil && o.Frozen(), orig, tt.frozen)
 			}
 			if o.Key() != "k" {
 				t.Fatalf("Key = %q", o.Key())
 			}
-			if inline := o.Body == nil; inline != tt.inline {
-				t.Fatalf("body inline = %v, want %v", inline, tt.inline)
-			}
 			if got := readObject(t, o); got != tt.body {
-				t.Fatalf("frozen body %d bytes, want %d", len(got), len(tt.body))
+				t.Fatalf("stored body %d bytes, want %d", len(got), len(tt.body))
+			}
+			if !tt.frozen {
+				if o.Body() == nil || o.Meta().(*fzMeta).view || o.MetaSize() != 12 {
+					t.Fatalf("the object kept as it is lost its body or metadata: %+v, %d", o.Meta(), o.MetaSize())
+				}
+				return
+			}
+			if fm, ok := o.Meta().(*fzMeta); !ok || !fm.view || fm.b != "HEAD" || o.MetaSize() != 8 {
+				t.Fatalf("frozen Meta = %#v, MetaSize %d", o.Meta(), o.MetaSize())
+			}
+			if o.Body() != nil {
+				t.Fatal("a frozen object has a Body")
 			}
 			if got := readObject(t, orig); got != tt.body {
 				t.Fatal("the growing form changed")
@@ -114,13 +122,29 @@ func TestPutFreezesCompleteObjects(t *testing.T) {
 	}
 }
 
+// TestFrozenMetaIsTheCopyInTheAllocation checks the interface Meta makes
+// for a frozen object against reflect's: the same type and the pointer to
+// the copy inside the object's allocation; and that making it does not
+// allocate.
+func TestFrozenMetaIsTheCopyInTheAllocation(t *testing.T) {
+	f := freeze("key", fzObject("HEAD", "body"))
+	ts := typesFor(&fzMeta{})
+	want := reflect.NewAt(reflect.TypeFor[fzMeta](), unsafe.Add(unsafe.Pointer(f), ts.moff)).Interface()
+	if got := f.Meta(); got != want {
+		t.Fatalf("Meta() = %T %p, want %T %p", got, got, want, want)
+	}
+	if n := testing.AllocsPerRun(100, func() { _ = f.Meta().(*fzMeta) }); n != 0 {
+		t.Fatalf("Meta allocates %v times", n)
+	}
+}
+
 func TestPutKeepsOtherObjectsAsTheyAre(t *testing.T) {
 	m := NewMemory(1<<20, 0)
 	growing := NewObject(&fzMeta{b: "HEAD"}, 4)
-	growing.Body.Write([]byte("so far"))
+	growing.Body().Write([]byte("so far"))
 	truncated := NewObject(&fzMeta{b: "HEAD"}, 4)
-	truncated.Body.Write([]byte("cut"))
-	truncated.Body.Close(errors.New("origin went away"))
+	truncated.Body().Write([]byte("cut"))
+	truncated.Body().Close(errors.New("origin went away"))
 	plain := object(5) // metadata that is no Freezer
 	for key, o := range map[string]*Object{"growing": growing, "truncated": truncated, "plain": plain} {
 		m.Put(key, o)
@@ -143,7 +167,7 @@ func TestFrozenObjectMovesAndRefreshes(t *testing.T) {
 		t.Fatalf("the object did not leave key a: Len %d", m.Len())
 	}
 	moved := m.Get([]byte("b"))
-	if moved == nil || moved.Key() != "b" || readObject(t, moved) != "body" || moved.Meta.(*fzMeta).b != "HEAD" {
+	if moved == nil || moved.Key() != "b" || readObject(t, moved) != "body" || moved.Meta().(*fzMeta).b != "HEAD" {
 		t.Fatalf("under b: %+v", moved)
 	}
 
@@ -153,8 +177,8 @@ func TestFrozenObjectMovesAndRefreshes(t *testing.T) {
 	}
 	m.Put("b", refreshed)
 	got := m.Get([]byte("b"))
-	if !got.Frozen() || got.Meta.(*fzMeta).b != "NEW HEAD" || readObject(t, got) != "body" || m.Len() != 1 {
-		t.Fatalf("after the refresh: meta %q, Len %d", got.Meta.(*fzMeta).b, m.Len())
+	if !got.Frozen() || got.Meta().(*fzMeta).b != "NEW HEAD" || readObject(t, got) != "body" || m.Len() != 1 {
+		t.Fatalf("after the refresh: meta %q, Len %d", got.Meta().(*fzMeta).b, m.Len())
 	}
 	if m.Used() != got.cost() {
 		t.Fatalf("Used %d, want the refreshed object's cost %d", m.Used(), got.cost())
@@ -171,9 +195,9 @@ func TestReaderOfGrowingFormOutlivesFreeze(t *testing.T) {
 		t.Fatal(err)
 	}
 	defer r.Close()
-	o.Body.Write([]byte("first "))
-	o.Body.Write([]byte("second"))
-	o.Body.Close(nil)
+	o.Body().Write([]byte("first "))
+	o.Body().Write([]byte("second"))
+	o.Body().Close(nil)
 	m.Put("k", o)
 	var got strings.Builder
 	for {
@@ -214,11 +238,11 @@ func TestFrozenAccountingUnderEviction(t *testing.T) {
 	}
 }
 
-// TestObjectSize keeps the Object at 64 bytes: a frozen object holds one,
+// TestObjectSize keeps the Object at 32 bytes: a frozen object holds one,
 // and an object in its other forms one and its objExt.
 func TestObjectSize(t *testing.T) {
-	if n := unsafe.Sizeof(Object{}); n != 64 {
-		t.Fatalf("Object is %d bytes, want 64", n)
+	if n := unsafe.Sizeof(Object{}); n != 32 {
+		t.Fatalf("Object is %d bytes, want 32", n)
 	}
 }
 
@@ -232,15 +256,16 @@ func TestFrozenObjectIsOneAllocation(t *testing.T) {
 	if n := testing.AllocsPerRun(20, func() { f = freeze("key", orig) }); n != 1 {
 		t.Fatalf("freezing took %v allocations, want 1", n)
 	}
-	need := int(unsafe.Sizeof(Object{})) + int(unsafe.Sizeof(fzMeta{})) + len("key") + len("HEAD") + 100
-	if int(f.boff) != need-len("key")-len("HEAD")-100 || allocSize(need) != cap(slices.Grow([]byte(nil), need)) {
+	// fzMeta refers to 8 bytes outside the allocation: their count ends it.
+	need := int(unsafe.Sizeof(Object{})) + int(unsafe.Sizeof(fzMeta{})) + len("key") + len("HEAD") + 100 + extraLen
+	if int(f.boff) != need-len("key")-len("HEAD")-100-extraLen || allocSize(need) != cap(slices.Grow([]byte(nil), need)) {
 		t.Fatalf("boff %d, allocation %d for %d bytes", f.boff, allocSize(need), need)
 	}
 	if f.cost() != int64(allocSize(need))+8+frozenOverhead {
 		t.Fatalf("cost %d, want the allocation %d, the metadata outside it (8) and %d", f.cost(), allocSize(need), frozenOverhead)
 	}
-	if f.Meta.(*fzMeta).b != "HEAD" || f.Key() != "key" || readObject(t, f) != strings.Repeat("b", 100) {
-		t.Fatalf("frozen copy: meta %q, key %q", f.Meta.(*fzMeta).b, f.Key())
+	if f.Meta().(*fzMeta).b != "HEAD" || f.Key() != "key" || readObject(t, f) != strings.Repeat("b", 100) {
+		t.Fatalf("frozen copy: meta %q, key %q", f.Meta().(*fzMeta).b, f.Key())
 	}
 }
 
@@ -257,14 +282,14 @@ func (m *lateMeta) FreezeInto(dst any, b string) int {
 func TestFreezeMakesItsType(t *testing.T) {
 	m := NewMemory(1<<20, 0)
 	o := NewObject(&lateMeta{fzMeta{b: "HEAD"}}, 12)
-	o.Body.Write([]byte("body"))
-	o.Body.Close(nil)
+	o.Body().Write([]byte("body"))
+	o.Body().Close(nil)
 	m.Put("k", o)
 	got := m.Get([]byte("k"))
 	if got == nil || !got.Frozen() || readObject(t, got) != "body" {
 		t.Fatalf("Get = %p, want a frozen copy", got)
 	}
-	if fm := got.Meta.(*lateMeta); fm.b != "HEAD" || !fm.view {
+	if fm := got.Meta().(*lateMeta); fm.b != "HEAD" || !fm.view {
 		t.Fatalf("frozen meta %+v", fm)
 	}
 }

@@ -4,6 +4,7 @@ import (
 	"reflect"
 	"sync"
 	"sync/atomic"
+	"unsafe"
 )
 
 // A frozen object is one allocation of the type
@@ -16,44 +17,82 @@ import (
 // own, and the number of types stays small: n fills the size class.
 
 type frozenType struct {
-	t    reflect.Type
-	boff uintptr // offset of B
-	n    int     // len(B)
+	t reflect.Type
+	n int // len(B)
 }
 
 // frozenTypes are one metadata type's frozen types, by size class.
 type frozenTypes struct {
-	meta       reflect.Type
-	moff, boff uintptr // offsets of M and B
+	meta       reflect.Type   // the metadata struct
+	ptr        unsafe.Pointer // the type word of an interface holding a pointer to it
+	moff, boff uintptr        // offsets of M and B
+	id         uint8          // its index in metaTypes, kept in each frozen Object
 	byClass    [len(sizeClasses)]atomic.Pointer[frozenType]
 }
 
 var (
-	typesByMeta sync.Map                    // reflect.Type -> *frozenTypes
-	lastTypes   atomic.Pointer[frozenTypes] // the last used: there is one metadata type in practice
-	makeMu      sync.Mutex                  // makes one type at a time
-	objectType  = reflect.TypeFor[Object]()
-	byteType    = reflect.TypeFor[byte]()
+	// metaTypes are the metadata types of frozen objects by id: the
+	// Object keeps one byte (mtype), not the 16-byte interface.
+	metaTypes  [256]atomic.Pointer[frozenTypes]
+	typeCount  int                         // ids given, guarded by makeMu
+	lastTypes  atomic.Pointer[frozenTypes] // the last used: there is one metadata type in practice
+	makeMu     sync.Mutex                  // makes one type at a time
+	objectType = reflect.TypeFor[Object]()
+	byteType   = reflect.TypeFor[byte]()
 )
 
-// typesFor returns meta's frozen types, or nil when objects with metadata
-// of that type cannot be frozen (their bytes would not start within 64 KiB).
-func typesFor(meta reflect.Type) *frozenTypes {
-	if ts := lastTypes.Load(); ts != nil && ts.meta == meta {
+// eface is how Go lays out an interface value of an empty method set: the
+// dynamic type's word, and the value itself when it is a pointer.
+type eface struct{ typ, ptr unsafe.Pointer }
+
+func typeWord(v any) unsafe.Pointer { return (*eface)(unsafe.Pointer(&v)).typ }
+
+// metaAt is the interface holding p, a pointer to the metadata struct.
+func (ts *frozenTypes) metaAt(p unsafe.Pointer) any {
+	e := eface{ts.ptr, p}
+	return *(*any)(unsafe.Pointer(&e))
+}
+
+// frozenMeta is a frozen object's metadata: the struct at its type's
+// offset, behind an interface made from the type's table without an
+// allocation.
+func frozenMeta(o *Object) any {
+	ts := metaTypes[o.mtype].Load()
+	return ts.metaAt(unsafe.Add(unsafe.Pointer(o), ts.moff))
+}
+
+// typesFor returns the frozen types for metadata meta (a pointer to a
+// struct), or nil when it cannot be frozen: it is not such a pointer, or
+// 256 types have ids already, or its bytes would not start within 64 KiB.
+func typesFor(meta any) *frozenTypes {
+	w := typeWord(meta)
+	if ts := lastTypes.Load(); ts != nil && ts.ptr == w {
 		return ts
 	}
-	ts, ok := typesByMeta.Load(meta)
-	if !ok {
-		moff := alignUp(objectType.Size(), uintptr(meta.Align()))
-		ts, _ = typesByMeta.LoadOrStore(meta, &frozenTypes{meta: meta, moff: moff, boff: moff + meta.Size()})
+	makeMu.Lock()
+	defer makeMu.Unlock()
+	for i := range typeCount {
+		if ts := metaTypes[i].Load(); ts.ptr == w {
+			lastTypes.Store(ts)
+			return ts
+		}
 	}
-	t := ts.(*frozenTypes)
-	if t.boff > maxLen16 {
+	mt := reflect.TypeOf(meta)
+	if mt == nil || mt.Kind() != reflect.Pointer || mt.Elem().Kind() != reflect.Struct || typeCount == len(metaTypes) {
 		return nil
 	}
-	lastTypes.Store(t)
-	return t
+	moff := alignUp(objectType.Size(), uintptr(mt.Elem().Align()))
+	ts := &frozenTypes{meta: mt.Elem(), ptr: w, moff: moff, boff: moff + mt.Elem().Size(), id: uint8(typeCount)}
+	if ts.boff > maxLen16 {
+		return nil
+	}
+	metaTypes[typeCount].Store(ts)
+	typeCount++
+	lastTypes.Store(ts)
+	return ts
 }
+
+const maxLen16 = 1<<16 - 1
 
 // forBytes returns the type of a frozen object whose bytes are n long, or
 // nil when it would be a large allocation (over 32 KiB), which the size
@@ -74,11 +113,7 @@ func (ts *frozenTypes) forBytes(n int) *frozenType {
 // type (a pointer to a struct) take when frozen, for every size class
 // (about 0.3 ms), so that no fill makes one on its way.
 func PrepareFreezer(meta Freezer) {
-	t := reflect.TypeOf(meta)
-	if t.Kind() != reflect.Pointer {
-		return
-	}
-	if ts := typesFor(t.Elem()); ts != nil {
+	if ts := typesFor(any(meta)); ts != nil {
 		for c := range sizeClasses {
 			ts.make(c)
 		}
@@ -109,7 +144,7 @@ func (ts *frozenTypes) make(c int) *frozenType {
 	if t.Field(1).Offset != ts.moff || t.Field(2).Offset != ts.boff {
 		panic("store: frozen object layout differs from its computation")
 	}
-	ft := &frozenType{t: t, boff: ts.boff, n: total - int(ts.boff)}
+	ft := &frozenType{t: t, n: total - int(ts.boff)}
 	ts.byClass[c].Store(ft)
 	return ft
 }

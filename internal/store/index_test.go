@@ -38,7 +38,7 @@ func checkIndex(t *testing.T, x *index, model map[string]*Object, hash func(stri
 }
 
 func keyed(k string) *Object {
-	o := newExt()
+	o := newExt(nil, 0, nil)
 	o.ext().key = k
 	return o
 }

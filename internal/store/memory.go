@@ -141,14 +141,14 @@ func (m *Memory) Finish(f *Fill) {
 // when obj is too large to keep (or its body was detached for growing so).
 func (m *Memory) Put(key string, obj *Object) bool {
 	size, done, err := obj.State()
-	if err != nil && !done || obj.Body != nil && !obj.Body.attached() || size > m.maxObj {
+	if err != nil && !done || obj.Body() != nil && !obj.Body().attached() || size > m.maxObj {
 		return false
 	}
 	given := obj
 	if f := freeze(key, obj); f != nil {
 		obj = f
-	} else if obj.flags&(flagFrozen|flagExt) == 0 {
-		obj = adopt(obj) // a literal Object: it has no room for a key
+	} else if obj.Frozen() && obj.Key() != key {
+		obj = thaw(obj) // too large to freeze beside the new key
 	}
 	if obj.Frozen() {
 		key = obj.Key() // a view of its own bytes: nothing keeps the caller's copy

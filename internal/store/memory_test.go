@@ -11,10 +11,16 @@ import (
 func object(size int) *Object {
 	o := NewObject(nil, 0)
 	if size > 0 {
-		o.Body.Write(make([]byte, size))
+		o.Body().Write(make([]byte, size))
 	}
-	o.Body.Close(nil)
+	o.Body().Close(nil)
 	return o
+}
+
+// setMeta gives a test object other metadata, as if made with it.
+func setMeta(o *Object, meta any, metaSize int) {
+	x := o.ext()
+	x.meta, x.metaSize = meta, metaSize
 }
 
 // cost is what the store should account for an object under key, kept in
@@ -34,7 +40,7 @@ func checkAccounting(t *testing.T, m *Memory) {
 	var n, used int64
 	m.Range(func(key string, o *Object) bool {
 		n++
-		used += cost(key, int(o.Body.Size()), o.MetaSize)
+		used += cost(key, int(o.Body().Size()), o.MetaSize())
 		if o.Key() != key {
 			t.Errorf("Range gave key %q for an object with Key %q", key, o.Key())
 		}
@@ -51,7 +57,7 @@ func checkAccounting(t *testing.T, m *Memory) {
 func TestMemoryGetPutRemove(t *testing.T) {
 	m := NewMemory(1<<20, 0)
 	a, b := object(10), object(20)
-	a.Meta, a.MetaSize = "meta a", 6
+	setMeta(a, "meta a", 6)
 
 	steps := []struct {
 		name string
@@ -151,9 +157,9 @@ func TestMemoryReplace(t *testing.T) {
 			var last *Object
 			for i, size := range tt.sizes {
 				o := object(size)
-				o.MetaSize = tt.metaOld
+				setMeta(o, nil, tt.metaOld)
 				if i == len(tt.sizes)-1 {
-					o.MetaSize = tt.metaNew
+					setMeta(o, nil, tt.metaNew)
 				}
 				if !m.Put("k", o) {
 					t.Fatalf("Put(%d bytes) refused", size)
@@ -183,13 +189,13 @@ func TestMemoryReplace(t *testing.T) {
 func TestMemoryPutSameObjectAgain(t *testing.T) {
 	m := NewMemory(1<<20, 0)
 	o := NewObject(nil, 0)
-	o.Body.Write(make([]byte, 10))
+	o.Body().Write(make([]byte, 10))
 	m.Put("k", o)
 	if m.Used() != cost("k", 10, 0) {
 		t.Fatalf("Used = %d, want %d", m.Used(), cost("k", 10, 0))
 	}
-	o.Body.Write(make([]byte, 990))
-	o.Body.Close(nil)
+	o.Body().Write(make([]byte, 990))
+	o.Body().Close(nil)
 	m.Put("k", o)
 	want := cost("k", 1000, 0) + chunkOverhead // two chunks
 	if m.Len() != 1 || m.Used() != want {
@@ -288,9 +294,9 @@ func TestMemoryPutKeepsWhatItAccepts(t *testing.T) {
 func TestMemoryRefusesDetached(t *testing.T) {
 	m := NewMemory(1<<20, 0)
 	o := NewObject(nil, 0)
-	o.Body.Write([]byte("streamed through"))
-	o.Body.Detach()
-	o.Body.Close(nil)
+	o.Body().Write([]byte("streamed through"))
+	o.Body().Detach()
+	o.Body().Close(nil)
 	if m.Put("k", o) || m.Get([]byte("k")) != nil || m.Len() != 0 || m.Used() != 0 {
 		t.Fatal("Put kept an object whose body is detached")
 	}
@@ -360,9 +366,9 @@ func TestMemoryRemoveExact(t *testing.T) {
 
 func TestWithMeta(t *testing.T) {
 	o := object(5)
-	o.Meta = "old"
+	setMeta(o, "old", 0)
 	n := o.WithMeta("new", 3)
-	if n.Body != o.Body || n.Meta != "new" || n.MetaSize != 3 || o.Meta != "old" {
+	if n.Body() != o.Body() || n.Meta() != "new" || n.MetaSize() != 3 || o.Meta() != "old" {
 		t.Fatalf("WithMeta: %+v from %+v", n, o)
 	}
 	m := NewMemory(1<<20, 0)
@@ -418,7 +424,7 @@ func TestMemoryConcurrent(t *testing.T) {
 					mine = append(mine, o)
 				default:
 					if o := m.Get([]byte(key)); o != nil {
-						o.Body.Size()
+						o.Body().Size()
 					}
 				}
 			}

@@ -8,45 +8,45 @@ import (
 // Object is one cached item: caller-defined metadata and a body.
 //
 // An object stored in memory is frozen by Memory.Put once its body is
-// complete (frozen.go): the Object itself, its metadata, its key, its
-// metadata's bytes and, when small, its body then share one allocation, and
-// Body is nil. Read a body through the object's methods (Chunks, NewReader,
-// State, BodyLen), which know every form; Body itself is only for the writer
-// of a growing body. Make objects with NewObject or WithMeta: an Object
-// written as a literal carries none of the store's own fields and is copied
-// when stored.
+// complete and small (frozen.go): the Object itself, its metadata, its key,
+// its metadata's bytes and its body then share one allocation, and the
+// Object is only the 32 bytes every stored object needs (queue links,
+// offsets, counters). Everything else (metadata, a growing body, key, file,
+// cost) lives in objExt, which follows the Object in the allocations of
+// its other forms. Read a body through the object's methods (Chunks,
+// NewReader, State, BodyLen), which know every form. Make objects with
+// NewObject, NewObjectWithBody or WithMeta.
 type Object struct {
-	Meta any   // opaque to the store; immutable once the object is shared
-	Body *Body // may still be growing while the object is shared with waiters; nil when frozen inline or on disk
-	// MetaSize is the caller's estimate of Meta's bytes, for size accounting
-	// (for a frozen object, only those outside its own allocation).
-	MetaSize int
-
 	prev, next *Object // queue links, guarded by the eviction lock
 	// A frozen object's bytes lie boff bytes past the Object, in its own
-	// allocation: the key (klen bytes), the metadata's bytes (mlen) and,
-	// when inline, the body (ilen). Sixteen bits each: freeze keeps larger
-	// keys and headers in the other form, and inline bodies are at most
-	// inlineMax.
+	// allocation: the key (klen bytes), the metadata's bytes (mlen), the
+	// body (ilen) and, with flagExtra, the metadata's size outside the
+	// allocation (4 bytes). Sixteen bits each: freeze keeps larger keys,
+	// headers and bodies in the other form.
 	boff, klen, mlen, ilen uint16
 	freq                   atomic.Int32 // S3-FIFO access counter, 0..3
 	queue                  uint8        // which queue holds it
 	flags                  uint8        // set before the object is shared, then only read
+	mtype                  uint8        // a frozen object's metadata type (frozentype.go)
 }
 
 const (
-	flagFrozen uint8 = 1 << iota // the compact form: one allocation holds the object and its bytes
-	flagInline                   // the body is in that allocation too
-	flagExt                      // allocated as an extObject: key, file and cost follow the Object
+	flagFrozen uint8 = 1 << iota // the compact form: one allocation holds the object, its metadata and bytes
+	flagExt                      // allocated as an extObject: objExt follows the Object
+	flagExtra                    // frozen, with metadata bytes outside the allocation (their size ends its bytes)
 )
 
-// objExt is what an object in its other forms (growing, or on disk) keeps
-// that a frozen object finds in its own bytes. It follows the Object in
-// the same allocation (extObject), so a frozen object pays nothing for it.
+// objExt is what an object in its other forms (growing, large, or on disk)
+// keeps that a frozen object finds in its own allocation. It follows the
+// Object in the same allocation (extObject), so a frozen object pays
+// nothing for it.
 type objExt struct {
-	key  string
-	file *fileRef // set for objects of the disk tier
-	cost int64
+	meta     any   // opaque to the store; immutable once the object is shared
+	body     *Body // may still be growing while the object is shared; nil on disk
+	metaSize int   // the caller's estimate of meta's bytes, for the accounting
+	key      string
+	file     *fileRef // set for objects of the disk tier
+	cost     int64
 }
 
 type extObject struct {
@@ -56,19 +56,11 @@ type extObject struct {
 
 const extOffset = unsafe.Offsetof(extObject{}.x)
 
-// newExt returns an empty object with room for its key, file and cost.
-func newExt() *Object {
-	e := &extObject{}
+// newExt returns an object of the ext form.
+func newExt(meta any, metaSize int, body *Body) *Object {
+	e := &extObject{x: objExt{meta: meta, body: body, metaSize: metaSize}}
 	e.flags = flagExt
 	return &e.Object
-}
-
-// adopt returns an object of the ext form with o's metadata and body, for
-// an Object written as a literal.
-func adopt(o *Object) *Object {
-	n := newExt()
-	n.Meta, n.MetaSize, n.Body = o.Meta, o.MetaSize, o.Body
-	return n
 }
 
 // ext is the object's extObject part; nil for other forms.
@@ -82,24 +74,60 @@ func (o *Object) ext() *objExt {
 }
 
 // NewObject returns an object for meta with an empty, writable body.
-func NewObject(meta any, metaSize int) *Object {
-	o := newExt()
-	o.Meta, o.MetaSize, o.Body = meta, metaSize, NewBody()
-	return o
+// metaSize is the caller's estimate of meta's bytes, for the accounting.
+func NewObject(meta any, metaSize int) *Object { return newExt(meta, metaSize, NewBody()) }
+
+// NewObjectWithBody returns an object for meta with body, which objects
+// may share.
+func NewObjectWithBody(meta any, metaSize int, body *Body) *Object {
+	return newExt(meta, metaSize, body)
 }
 
 // WithMeta returns a new object that shares o's body under new metadata (a
 // 304 revalidation updates headers, RFC 9111 §4.3.4, but not the bytes).
 func (o *Object) WithMeta(meta any, metaSize int) *Object {
-	n := newExt()
-	n.Meta, n.MetaSize, n.Body = meta, metaSize, o.Body
+	n := newExt(meta, metaSize, o.Body())
 	n.ext().file = o.file()
-	if o.flags&flagInline != 0 {
+	if o.flags&flagFrozen != 0 {
 		// Share the frozen bytes; Put freezes n again with its new metadata.
 		in := o.inline()
-		n.Body = CompleteBody(unsafe.Slice(unsafe.StringData(in), len(in)))
+		n.ext().body = CompleteBody(unsafe.Slice(unsafe.StringData(in), len(in)))
 	}
 	return n
+}
+
+// Meta is the metadata the object was made with (for a frozen object, its
+// copy in the object's allocation). It does not allocate.
+func (o *Object) Meta() any {
+	if o.flags&flagFrozen != 0 {
+		return frozenMeta(o)
+	}
+	if x := o.ext(); x != nil {
+		return x.meta
+	}
+	return nil
+}
+
+// MetaSize is the caller's estimate of Meta's bytes (for a frozen object,
+// only those outside its own allocation).
+func (o *Object) MetaSize() int {
+	if o.flags&flagFrozen != 0 {
+		return int(frozenExtra(o))
+	}
+	if x := o.ext(); x != nil {
+		return x.metaSize
+	}
+	return 0
+}
+
+// Body is the body of a growing or large object, for its writer, and nil
+// for frozen and disk objects: read bodies through Chunks, NewReader or
+// State, which know every form.
+func (o *Object) Body() *Body {
+	if x := o.ext(); x != nil {
+		return x.body
+	}
+	return nil
 }
 
 // Key is the key the object was stored under ("" before it is stored).
@@ -124,9 +152,9 @@ func (o *Object) file() *fileRef {
 	return nil
 }
 
-// inline is the body kept in the frozen allocation ("" when it is not).
+// inline is a frozen object's body ("" for other forms).
 func (o *Object) inline() string {
-	if o.flags&flagInline == 0 || o.ilen == 0 {
+	if o.flags&flagFrozen == 0 || o.ilen == 0 {
 		return ""
 	}
 	off := uintptr(o.boff) + uintptr(o.klen) + uintptr(o.mlen)
@@ -138,28 +166,30 @@ func (o *Object) inline() string {
 // being written, when it is detached, and for disk objects. The pieces are
 // shared and must not be modified.
 func (o *Object) Chunks(dst [][]byte) ([][]byte, bool) {
-	if o.flags&flagInline != 0 {
+	if o.flags&flagFrozen != 0 {
 		if in := o.inline(); in != "" {
 			dst = append(dst, unsafe.Slice(unsafe.StringData(in), len(in)))
 		}
 		return dst, true
 	}
-	if o.Body == nil {
+	b := o.Body()
+	if b == nil {
 		return dst, false
 	}
-	return o.Body.Chunks(dst)
+	return b.Chunks(dst)
 }
 
 // copyBody copies a complete body into dst (as Chunks would list it, but
 // without a list).
 func (o *Object) copyBody(dst []byte) {
-	if o.flags&flagInline != 0 {
+	if o.flags&flagFrozen != 0 {
 		copy(dst, o.inline())
 		return
 	}
-	o.Body.mu.Lock()
-	head := o.Body.head
-	o.Body.mu.Unlock()
+	b := o.Body()
+	b.mu.Lock()
+	head := b.head
+	b.mu.Unlock()
 	for c := head.next.Load(); c != nil; c = c.next.Load() {
 		dst = dst[copy(dst, c.data):]
 	}
@@ -167,28 +197,30 @@ func (o *Object) copyBody(dst []byte) {
 
 // NewReader returns a reader at the start of the body (see Body.NewReader).
 func (o *Object) NewReader() (*Reader, error) {
-	if o.flags&flagInline != 0 {
+	if o.flags&flagFrozen != 0 {
 		in := o.inline()
 		return CompleteBody(unsafe.Slice(unsafe.StringData(in), len(in))).NewReader()
 	}
-	if o.Body == nil {
+	b := o.Body()
+	if b == nil {
 		return nil, ErrDetached
 	}
-	return o.Body.NewReader()
+	return b.NewReader()
 }
 
 // State reports the body's size so far, whether it is complete, and the
 // error its writer closed it with (see Body.State).
 func (o *Object) State() (size int64, done bool, err error) {
-	switch {
-	case o.flags&flagInline != 0:
+	if o.flags&flagFrozen != 0 {
 		return int64(o.ilen), true, nil
-	case o.Body == nil && o.file() != nil:
-		return o.file().bodyLen, true, nil
-	case o.Body == nil:
-		return 0, false, ErrDetached
 	}
-	return o.Body.State()
+	switch b, f := o.Body(), o.file(); {
+	case b != nil:
+		return b.State()
+	case f != nil:
+		return f.bodyLen, true, nil
+	}
+	return 0, false, ErrDetached
 }
 
 // BodyLen is the length of the object's body (so far, while it grows).
@@ -198,7 +230,7 @@ func (o *Object) BodyLen() int64 {
 }
 
 // OnDisk reports whether o's body is in a cache file (read it with Open).
-func (o *Object) OnDisk() bool { return o.Body == nil && o.file() != nil }
+func (o *Object) OnDisk() bool { return o.Body() == nil && o.file() != nil }
 
 // cost is what the object is charged while stored. It must not change
 // while the object is stored: the queues subtract what they added.

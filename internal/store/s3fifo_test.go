@@ -44,7 +44,7 @@ func cacheOf(n, keyLen, bodySize int) (*Memory, func(key string) bool) {
 		if m.Get([]byte(key)) != nil {
 			return true
 		}
-		m.Put(key, &Object{Body: body})
+		m.Put(key, NewObjectWithBody(nil, 0, body))
 		return false
 	}
 }
@@ -238,7 +238,7 @@ func TestGhostIsFIFO(t *testing.T) {
 // TestVictim checks the eviction order on hand-built queues.
 func TestVictim(t *testing.T) {
 	mk := func(key string, freq int32) *Object {
-		o := newExt()
+		o := newExt(nil, 0, nil)
 		o.ext().key, o.ext().cost = key, 10
 		o.freq.Store(freq)
 		return o

@@ -58,8 +58,7 @@ func (t *Tiered) promote(o *Object) {
 	if _, err := io.ReadFull(f, buf); err != nil {
 		return
 	}
-	m := newExt()
-	m.Meta, m.MetaSize, m.Body = o.Meta, o.MetaSize, CompleteBody(buf)
+	m := newExt(o.Meta(), o.MetaSize(), CompleteBody(buf))
 	// Only if nothing newer arrived in memory meanwhile.
 	if key := o.Key(); t.Memory.Get([]byte(key)) == nil && t.disk.Get([]byte(key)) == o {
 		t.Memory.Put(key, m)
