@@ -24,9 +24,15 @@ type fieldBlock struct {
 	hitEnd, viaStart uint32
 }
 
+// maxBlock bounds a field block (a meta keeps its offsets in 30 bits):
+// far above what reaches the edge (net/http reads at most 10 MB of an
+// origin's response header).
+const maxBlock = 1<<30 - 1
+
 // encodeFields lays h out as a fieldBlock for a response with status.
 // Values are written as net/http writes them (CR and LF become spaces);
-// fields whose names could not be written at all are left out.
+// fields whose names could not be written at all are left out, and so are
+// those past maxBlock.
 func encodeFields(status int, h http.Header) fieldBlock {
 	names := make([]string, 0, len(h))
 	n := 0
@@ -47,7 +53,9 @@ func encodeFields(status int, h http.Header) fieldBlock {
 				continue
 			}
 			for _, v := range h[k] {
-				b = appendField(b, k, headerValue(v))
+				if len(b)+len(k)+len(v)+4 <= maxBlock {
+					b = appendField(b, k, headerValue(v))
+				}
 			}
 		}
 	}
@@ -77,6 +85,12 @@ func headerValue(v string) string {
 	return v
 }
 
+// hit is the part of the block a hit repeats as stored.
+func (fb fieldBlock) hit() string { return fb.lines[:fb.hitEnd] }
+
+// via is the block's Via lines, which a hit repeats after its own fields.
+func (fb fieldBlock) via() string { return fb.lines[fb.viaStart:] }
+
 // next splits the line at lines[i:]: its name, its value and where the next
 // line starts.
 func nextField(lines string, i int) (name, value string, next int) {
@@ -87,7 +101,7 @@ func nextField(lines string, i int) (name, value string, next int) {
 }
 
 // each calls fn for every field line in order.
-func (fb *fieldBlock) each(fn func(name, value string)) {
+func (fb fieldBlock) each(fn func(name, value string)) {
 	for i := 0; i < len(fb.lines); {
 		var k, v string
 		k, v, i = nextField(fb.lines, i)
@@ -97,7 +111,7 @@ func (fb *fieldBlock) each(fn func(name, value string)) {
 
 // values calls fn for each value of the field named name (canonical form),
 // without allocating.
-func (fb *fieldBlock) values(name string, fn func(string)) {
+func (fb fieldBlock) values(name string, fn func(string)) {
 	for i := 0; i < len(fb.lines); {
 		var k, v string
 		k, v, i = nextField(fb.lines, i)
@@ -108,7 +122,7 @@ func (fb *fieldBlock) values(name string, fn func(string)) {
 }
 
 // get returns the first value of the field named name (canonical form).
-func (fb *fieldBlock) get(name string) (string, bool) {
+func (fb fieldBlock) get(name string) (string, bool) {
 	for i := 0; i < len(fb.lines); {
 		var k, v string
 		k, v, i = nextField(fb.lines, i)
@@ -120,12 +134,12 @@ func (fb *fieldBlock) get(name string) (string, bool) {
 }
 
 // count is the number of field lines.
-func (fb *fieldBlock) count() int { return strings.Count(fb.lines, "\r\n") }
+func (fb fieldBlock) count() int { return strings.Count(fb.lines, "\r\n") }
 
 // copyTo sets every stored field in h, sharing the block's bytes; the
 // values of all fields share one allocation, each capped so that appending
 // to one copies it rather than overwriting the next.
-func (fb *fieldBlock) copyTo(h http.Header) {
+func (fb fieldBlock) copyTo(h http.Header) {
 	vals := make([]string, 0, fb.count())
 	last := ""
 	start := 0
@@ -141,7 +155,7 @@ func (fb *fieldBlock) copyTo(h http.Header) {
 
 // header decodes the block into a header of its own (for the paths that
 // need a map: revalidation, conditionals, the disk codec).
-func (fb *fieldBlock) header() http.Header {
+func (fb fieldBlock) header() http.Header {
 	h := make(http.Header, fb.count())
 	fb.copyTo(h)
 	return h

@@ -334,7 +334,7 @@ func (s *Server) fillBody(resp *http.Response, obj *store.Object, f *store.Fill,
 		}
 		return
 	}
-	if _, ok := m.fields.get("Content-Length"); !ok && m.status != http.StatusNoContent && m.status != http.StatusNotModified {
+	if _, ok := m.fields().get("Content-Length"); !ok && m.status != http.StatusNoContent && m.status != http.StatusNotModified {
 		// The origin sent it chunked; now that the size is known, hits carry it.
 		h := m.header()
 		h["Content-Length"] = []string{strconv.FormatInt(written, 10)}

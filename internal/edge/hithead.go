@@ -113,7 +113,7 @@ func (s *Server) appendHitHead(b []byte, m *meta, size int64) []byte {
 	} else {
 		b = appendStatusLine(b, int(m.status))
 	}
-	b = append(b, m.fields.lines[:m.fields.hitEnd]...)
+	b = append(b, m.fields().hit()...)
 	if m.status != http.StatusNoContent && m.status != http.StatusNotModified {
 		b = append(b, "Content-Length: "...)
 		b = strconv.AppendInt(b, size, 10)
@@ -122,7 +122,7 @@ func (s *Server) appendHitHead(b []byte, m *meta, size int64) []byte {
 	if m.status == http.StatusOK {
 		b = append(b, "Accept-Ranges: bytes\r\n"...)
 	}
-	b = append(b, m.fields.lines[m.fields.viaStart:]...)
+	b = append(b, m.fields().via()...)
 	return append(b, s.hitTail...)
 }
 

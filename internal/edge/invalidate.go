@@ -68,7 +68,7 @@ func hasTag(m *meta, tags []string) bool {
 	}
 	found := false
 	for _, field := range [...]string{"Surrogate-Key", "Cache-Tag"} {
-		m.fields.values(field, func(v string) {
+		m.fields().values(field, func(v string) {
 			for _, t := range strings.FieldsFunc(v, func(r rune) bool { return r == ' ' || r == ',' || r == '\t' }) {
 				if slices.Contains(tags, t) {
 					found = true

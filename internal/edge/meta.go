@@ -11,14 +11,15 @@ import (
 
 // meta is what the edge keeps with a stored response besides its body.
 // It is immutable once stored: a revalidation makes a new one. It is kept
-// small (64 bytes) because every cached object has one: its header is an
+// small (48 bytes) because every cached object has one: its header is an
 // encoded field block (fieldblock.go), which the memory tier moves, with
 // the meta itself, into the object's single allocation with the key and the
-// body once the object is complete (store.Freezer below); times are compact
+// body once the object is complete (store.Freezer below), where the meta
+// finds it without a string of its own (block); times are compact
 // (metatime.go); what only Vary variants and slice markers need hangs off a
 // pointer that is nil otherwise.
 type meta struct {
-	fields fieldBlock // as sent to viewers, before the edge's own fields
+	block blockAt // where the field block's bytes are, and its layout
 	// responseAt is when the response arrived (RFC 9111 §4.2.3), as a
 	// clockBase offset.
 	responseAt int64
@@ -33,6 +34,54 @@ type meta struct {
 	// softPurged marks a response a soft purge made stale; it also holds
 	// how long before responseAt the request was sent (metatime.go).
 	softPurged purgeWord
+}
+
+// ownedMeta is a meta with its field block's bytes: every meta but the
+// frozen copies, which find theirs in their object's allocation. Make it
+// with newOwned.
+type ownedMeta struct {
+	meta
+	lines string
+}
+
+// blockAt says where a meta's field block is and how it is laid out.
+type blockAt struct {
+	hitEnd uint32
+	// via is the block's viaStart in its low 30 bits (encodeFields keeps
+	// blocks below maxBlock) and, in the top two, where its bytes are.
+	via uint32
+}
+
+const (
+	blockNone   = 0 // no field block (a zero meta)
+	blockOwn    = 1 // the meta is the head of an ownedMeta
+	blockFrozen = 2 // the meta is a frozen object's copy (store.FrozenMetaBytes)
+	viaMask     = 1<<30 - 1
+)
+
+// newOwned returns a zero meta that owns the field block fb.
+func newOwned(fb fieldBlock) *meta {
+	o := &ownedMeta{lines: fb.lines}
+	o.block = blockAt{hitEnd: fb.hitEnd, via: fb.viaStart | blockOwn<<30}
+	return &o.meta
+}
+
+// fields is the stored header, as sent to viewers before the edge's own
+// fields. It does not allocate.
+func (m *meta) fields() fieldBlock {
+	return fieldBlock{lines: m.lines(), hitEnd: m.block.hitEnd, viaStart: m.block.via & viaMask}
+}
+
+// lines are the field block's bytes.
+func (m *meta) lines() string {
+	switch m.block.via >> 30 {
+	case blockOwn:
+		// newOwned made m as the first field of an ownedMeta.
+		return (*ownedMeta)(unsafe.Pointer(m)).lines
+	case blockFrozen:
+		return store.FrozenMetaBytes(unsafe.Pointer(m))
+	}
+	return ""
 }
 
 // metaMore is what only some responses need.
@@ -82,10 +131,9 @@ func newMeta(status int, header http.Header, requestTime, responseTime time.Time
 		// records when it arrived and adds it.
 		header["Date"] = []string{responseTime.UTC().Format(http.TimeFormat)}
 	}
-	m := &meta{
-		status: int16(status), fields: encodeFields(status, header), responseAt: toClock(responseTime),
-		initialAge: toAge32(httpcache.CurrentAge(header, requestTime, responseTime, responseTime)),
-	}
+	m := newOwned(encodeFields(status, header))
+	m.status, m.responseAt = int16(status), toClock(responseTime)
+	m.initialAge = toAge32(httpcache.CurrentAge(header, requestTime, responseTime, responseTime))
 	m.softPurged.setDelay(requestTime, responseTime)
 	return m
 }
@@ -155,14 +203,14 @@ func (m *meta) sliced() bool { return m.sliceSet() != nil }
 
 // withFields returns a copy of m with another field block.
 func (m *meta) withFields(fb fieldBlock) *meta {
-	n := &meta{}
-	m.copyTo(n, fb)
+	n := newOwned(fb)
+	m.copyTo(n)
 	return n
 }
 
-// copyTo makes the zero meta n a copy of m with the field block fb.
-func (m *meta) copyTo(n *meta, fb fieldBlock) {
-	n.status, n.fields, n.responseAt = m.status, fb, m.responseAt
+// copyTo makes n, a zero meta but for its block, a copy of m.
+func (m *meta) copyTo(n *meta) {
+	n.status, n.responseAt = m.status, m.responseAt
 	n.initialAge, n.rule, n.ruleFlags, n.more, n.marker = m.initialAge, m.rule, m.ruleFlags, m.more, m.marker
 	n.softPurged.copyFrom(&m.softPurged)
 }
@@ -171,7 +219,7 @@ func (m *meta) copyTo(n *meta, fb fieldBlock) {
 func (m *meta) withHeader(h http.Header) *meta { return m.withFields(encodeFields(int(m.status), h)) }
 
 // header decodes the stored header into a map of its own.
-func (m *meta) header() http.Header { return m.fields.header() }
+func (m *meta) header() http.Header { return m.fields().header() }
 
 // age is the response's current_age: its initial age plus the time it has
 // been resident in the cache.
@@ -186,9 +234,10 @@ func (m *meta) age(now time.Time) time.Duration {
 	return age
 }
 
-// fixedSize is what a meta holds besides its field block.
-func (m *meta) fixedSize() int {
-	n := int(unsafe.Sizeof(meta{}))
+// outside is what a meta refers to besides itself and its field block:
+// its Vary and slice details.
+func (m *meta) outside() int {
+	n := 0
 	if mm := m.more; mm != nil {
 		n += int(unsafe.Sizeof(metaMore{})) + len(mm.vary.key) + len(mm.slices.generation)
 		for _, f := range mm.vary.fields {
@@ -198,19 +247,20 @@ func (m *meta) fixedSize() int {
 	return n
 }
 
-// size estimates the bytes m holds, for the store's accounting.
-func (m *meta) size() int { return m.fixedSize() + len(m.fields.lines) }
+// size estimates the bytes an owned meta holds, for the store's
+// accounting.
+func (m *meta) size() int { return int(unsafe.Sizeof(ownedMeta{})) + m.outside() + len(m.lines()) }
 
 // FrozenBytes and FreezeInto let the memory tier keep the meta and its
-// field block in the frozen object's own allocation (store.Freezer).
-func (m *meta) FrozenBytes() string { return m.fields.lines }
+// field block in the frozen object's own allocation (store.Freezer); the
+// copy finds b as store.FrozenMetaBytes of itself.
+func (m *meta) FrozenBytes() string { return m.lines() }
 
 func (m *meta) FreezeInto(dst any, b string) int {
-	fb := m.fields
-	fb.lines = b
 	n := dst.(*meta)
-	m.copyTo(n, fb)
-	return n.fixedSize() - int(unsafe.Sizeof(meta{}))
+	m.copyTo(n)
+	n.block = blockAt{hitEnd: m.block.hitEnd, via: m.block.via&viaMask | blockFrozen<<30}
+	return n.outside()
 }
 
 // storedHeader returns the header to keep from an origin response: no

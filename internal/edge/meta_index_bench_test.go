@@ -38,7 +38,7 @@ func benchIndexPerObject(b *testing.B, size func(int) int) {
 		s.store.Range(func(key string, o *store.Object) bool {
 			count++
 			keys += int64(len(key))
-			headers += int64(len(o.Meta().(*meta).fields.lines))
+			headers += int64(len(o.Meta().(*meta).lines()))
 			bodies += o.BodyLen()
 			return true
 		})

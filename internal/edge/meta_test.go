@@ -60,10 +60,14 @@ func TestMetaKeepsWhatItIsGiven(t *testing.T) {
 		if fo == nil || !fo.Frozen() || fo.Meta() == any(m) {
 			t.Fatalf("%s: stored %+v, want a frozen copy", name, fo)
 		}
-		if want := m.fixedSize() - int(unsafe.Sizeof(meta{})); fo.MetaSize() != want {
+		if want := m.outside(); fo.MetaSize() != want {
 			t.Errorf("%s: frozen MetaSize %d, want %d (what the meta holds outside the object)", name, fo.MetaSize(), want)
 		}
-		sameMeta(t, name+", frozen", fo.Meta().(*meta), m)
+		fm := fo.Meta().(*meta)
+		sameMeta(t, name+", frozen", fm, m)
+		if fm.block.via>>30 != blockFrozen || fm.lines() != m.lines() || fm.fields().hit() != m.fields().hit() || fm.fields().via() != m.fields().via() {
+			t.Fatalf("%s: the frozen copy's block %+v gives %q, want %q", name, fm.block, fm.lines(), m.lines())
+		}
 
 		b, err := metaCodec{}.EncodeMeta(m)
 		if err != nil {
@@ -85,10 +89,10 @@ func TestMetaKeepsWhatItIsGiven(t *testing.T) {
 	}
 }
 
-// TestMetaSize keeps the meta at 64 bytes: every cached object has one,
+// TestMetaSize keeps the meta at 48 bytes: every cached object has one,
 // inside its frozen allocation (store/frozen.go).
 func TestMetaSize(t *testing.T) {
-	if n := unsafe.Sizeof(meta{}); n != 64 {
-		t.Fatalf("meta is %d bytes, want 64", n)
+	if n := unsafe.Sizeof(meta{}); n != 48 {
+		t.Fatalf("meta is %d bytes, want 48", n)
 	}
 }

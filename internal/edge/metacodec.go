@@ -60,8 +60,8 @@ func (metaCodec) DecodeMeta(b []byte) (any, int, error) {
 	if d.Header == nil {
 		d.Header = http.Header{}
 	}
-	m := &meta{status: int16(d.Status), fields: encodeFields(d.Status, d.Header),
-		responseAt: toClock(d.ResponseTime), initialAge: toAge32(d.InitialAge), marker: d.Marker}
+	m := newOwned(encodeFields(d.Status, d.Header))
+	m.status, m.responseAt, m.initialAge, m.marker = int16(d.Status), toClock(d.ResponseTime), toAge32(d.InitialAge), d.Marker
 	m.softPurged.setDelay(d.RequestTime, d.ResponseTime)
 	m.setDecision(d.Decision)
 	if varies := d.VaryFields != nil || d.VaryKey != ""; varies || d.Sliced {

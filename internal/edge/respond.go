@@ -53,8 +53,8 @@ func (s *Server) serveObject(x *Exchange, o *store.Object, m *meta, res result, 
 	defer src.close()
 	s.metrics.count(res)
 	h := x.W.Header()
-	m.fields.copyTo(h) // shared, never modified: only whole values are assigned below
-	if _, ok := m.fields.get("Content-Type"); !ok {
+	m.fields().copyTo(h) // shared, never modified: only whole values are assigned below
+	if _, ok := m.fields().get("Content-Type"); !ok {
 		h["Content-Type"] = nil // pass the origin's absence on: no sniffing
 	}
 	s.edgeHeaders(x, h, h["Via"], res)
@@ -169,7 +169,7 @@ func objectSize(o *store.Object, m *meta) (int64, bool) {
 	if size, done, err := o.State(); done && err == nil {
 		return size, true
 	}
-	if v, _ := m.fields.get("Content-Length"); v != "" {
+	if v, _ := m.fields().get("Content-Length"); v != "" {
 		if n, err := strconv.ParseInt(v, 10, 64); err == nil && n >= 0 {
 			return n, true
 		}

@@ -156,7 +156,7 @@ func (s *Server) slice(x *Exchange, m *meta, i int64) (*store.Object, error) {
 	}
 	want := httpcache.SliceRange(i, m.sliceSet().sliceSize, m.sliceSet().totalSize)
 	cond := http.Header{"Range": {"bytes=" + strconv.FormatInt(want.Start, 10) + "-" + strconv.FormatInt(want.End, 10)}}
-	if etag, _ := m.fields.get("Etag"); etag != "" && !strings.HasPrefix(etag, "W/") {
+	if etag, _ := m.fields().get("Etag"); etag != "" && !strings.HasPrefix(etag, "W/") {
 		cond.Set("If-Match", etag) // every slice must come from the same version
 	}
 	req, err := s.originRequest(x, http.MethodGet, cond)
@@ -195,7 +195,7 @@ func (s *Server) serveSlices(x *Exchange, m *meta, res result) {
 		return
 	}
 	h := x.W.Header()
-	m.fields.copyTo(h)
+	m.fields().copyTo(h)
 	s.edgeHeaders(x, h, h["Via"], res)
 	cs := httpcache.CacheStatus{Hit: res != resultMiss, Fwd: "uri-miss", FwdStatus: http.StatusPartialContent, Stored: true, Detail: "slice"}
 	if res != resultMiss {

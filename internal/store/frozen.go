@@ -47,9 +47,10 @@ type Freezer interface {
 	FrozenBytes() string
 	// FreezeInto makes dst, a pointer of the receiver's type to a zero
 	// value inside the frozen allocation, equal to the receiver but
-	// referring to b (a view of that allocation, never modified) in place
-	// of its own bytes. It returns the bytes dst's value refers to outside
-	// the allocation and b, for the accounting.
+	// referring to b (a view of that allocation, never modified; also
+	// FrozenMetaBytes(dst)) in place of its own bytes. It returns the
+	// bytes dst's value refers to outside the allocation and b, for the
+	// accounting.
 	FreezeInto(dst any, b string) (extraSize int)
 }
 

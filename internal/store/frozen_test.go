@@ -136,6 +136,11 @@ func TestFrozenMetaIsTheCopyInTheAllocation(t *testing.T) {
 	if n := testing.AllocsPerRun(100, func() { _ = f.Meta().(*fzMeta) }); n != 0 {
 		t.Fatalf("Meta allocates %v times", n)
 	}
+	// The metadata finds its bytes from itself: the b FreezeInto was given.
+	fm := f.Meta().(*fzMeta)
+	if b := FrozenMetaBytes(unsafe.Pointer(fm)); b != "HEAD" || unsafe.StringData(b) != unsafe.StringData(fm.b) {
+		t.Fatalf("FrozenMetaBytes = %q, want the view %q FreezeInto was given", b, fm.b)
+	}
 }
 
 func TestPutKeepsOtherObjectsAsTheyAre(t *testing.T) {

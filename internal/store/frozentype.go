@@ -61,6 +61,19 @@ func frozenMeta(o *Object) any {
 	return ts.metaAt(unsafe.Add(unsafe.Pointer(o), ts.moff))
 }
 
+// FrozenMetaBytes returns the bytes a frozen object keeps for its
+// metadata (the b its FreezeInto was given), for p, the dst FreezeInto was
+// given (as a pointer): so metadata finds them from itself rather than
+// keeping a string of its own. p must be such a pointer. It does not
+// allocate.
+func FrozenMetaBytes(p unsafe.Pointer) string {
+	o := (*Object)(unsafe.Add(p, -int(unsafe.Sizeof(Object{}))))
+	if o.mlen == 0 {
+		return ""
+	}
+	return unsafe.String((*byte)(unsafe.Add(unsafe.Pointer(o), uintptr(o.boff)+uintptr(o.klen))), o.mlen)
+}
+
 // typesFor returns the frozen types for metadata meta (a pointer to a
 // struct), or nil when it cannot be frozen: it is not such a pointer, or
 // 256 types have ids already, or its bytes would not start within 64 KiB.
@@ -83,7 +96,9 @@ func typesFor(meta any) *frozenTypes {
 	}
 	moff := alignUp(objectType.Size(), uintptr(mt.Elem().Align()))
 	ts := &frozenTypes{meta: mt.Elem(), ptr: w, moff: moff, boff: moff + mt.Elem().Size(), id: uint8(typeCount)}
-	if ts.boff > maxLen16 {
+	if ts.boff > maxLen16 || moff != objectType.Size() {
+		// FrozenMetaBytes finds the Object right before the metadata,
+		// which every type aligned to at most 32 bytes allows.
 		return nil
 	}
 	metaTypes[typeCount].Store(ts)
