@@ -107,7 +107,7 @@ func (d *Disk) Used() int64 { return d.used.Load() }
 // Len is the number of objects in the index.
 func (d *Disk) Len() int64 { return d.count.Load() }
 
-// Get returns the object stored under key, or nil. Its Body is nil: read it
+// Get returns the object stored under key, or nil. Its Body() is nil: read it
 // with Open.
 func (d *Disk) Get(key []byte) *Object {
 	d.mu.Lock()

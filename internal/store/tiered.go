@@ -24,7 +24,7 @@ func NewTiered(mem *Memory, disk *Disk) *Tiered {
 // Disk returns the disk tier, or nil.
 func (t *Tiered) Disk() *Disk { return t.disk }
 
-// Get returns key's object from memory, else from disk (whose Body is nil:
+// Get returns key's object from memory, else from disk (whose Body() is nil:
 // read it with Open). A disk object read again is promoted into memory in
 // the background when it fits there.
 func (t *Tiered) Get(key []byte) *Object {
