@@ -33,26 +33,41 @@ type fastServer struct {
 	s       *Server
 	handoff *handoffListener
 	mu      sync.Mutex
-	idle    map[net.Conn]bool // open fast connections; true while waiting for a request
+	conns   map[*fastConn]struct{} // connections served by goroutines (not by a loop)
 	closing atomic.Bool
 	wg      sync.WaitGroup
 	// accepted closes when the accept loop has returned: only then may
 	// shutdown wait on wg, which the loop adds to.
 	accepted chan struct{}
+	// loops serve connections in epoll sets of their own (eventloop_linux.go);
+	// nil where there are none: every connection has a goroutine.
+	loops    []*eventLoop
+	nextLoop atomic.Uint32
+	// idleTimeout and headTimeout are fastIdleTimeout and fastHeadTimeout
+	// (fields so that tests can shorten them).
+	idleTimeout, headTimeout time.Duration
 }
 
 func newFastServer(s *Server, addr net.Addr) *fastServer {
-	return &fastServer{s: s, handoff: newHandoffListener(addr), idle: map[net.Conn]bool{}, accepted: make(chan struct{})}
+	return &fastServer{s: s, handoff: newHandoffListener(addr), conns: map[*fastConn]struct{}{},
+		accepted: make(chan struct{}), idleTimeout: fastIdleTimeout, headTimeout: fastHeadTimeout}
 }
 
-func (fs *fastServer) setIdle(c net.Conn, idle bool) bool {
+// track registers fc for shutdown; false when the server is closing.
+func (fs *fastServer) track(fc *fastConn) bool {
 	fs.mu.Lock()
 	defer fs.mu.Unlock()
-	if fs.closing.Load() && idle {
+	if fs.closing.Load() {
 		return false
 	}
-	fs.idle[c] = idle
+	fs.conns[fc] = struct{}{}
 	return true
+}
+
+func (fs *fastServer) untrack(fc *fastConn) {
+	fs.mu.Lock()
+	delete(fs.conns, fc)
+	fs.mu.Unlock()
 }
 
 // shutdown stops idle connections at once and lets busy ones finish their
@@ -60,12 +75,18 @@ func (fs *fastServer) setIdle(c net.Conn, idle bool) bool {
 func (fs *fastServer) shutdown(ctx context.Context) {
 	fs.mu.Lock()
 	fs.closing.Store(true)
-	for c, idle := range fs.idle {
-		if idle {
-			c.SetReadDeadline(time.Now()) // wakes the blocked read
+	for fc := range fs.conns {
+		// A connection marks itself idle before it sets its deadline and
+		// checks closing, and only then reads: either it sees closing, or
+		// this deadline comes after its own and wakes the read.
+		if fc.idle.Load() {
+			fc.c.SetReadDeadline(time.Now())
 		}
 	}
 	fs.mu.Unlock()
+	for _, l := range fs.loops {
+		l.wakeUp()
+	}
 	select { // the listener is closed by now, so the loop ends promptly
 	case <-fs.accepted:
 	case <-ctx.Done():
@@ -81,7 +102,8 @@ func (fs *fastServer) shutdown(ctx context.Context) {
 
 // fastConn is one connection's state on the fast path.
 type fastConn struct {
-	c        net.Conn
+	c        net.Conn // nil while an event loop serves the connection
+	fd       int      // the socket, while an event loop serves it
 	buf      []byte
 	start    int // first unread byte of buf
 	end      int // end of data in buf
@@ -92,6 +114,20 @@ type fastConn struct {
 	wvArr    [18][]byte
 	req      fastRequest
 	keepOpen bool
+	// pending is output an event loop could not write: the goroutine that
+	// takes the connection over writes it first, then closes the
+	// connection if closeAfter is set.
+	pending    net.Buffers
+	closeAfter bool
+	idle       atomic.Bool // waiting for a request (shutdown wakes it)
+	deadline   time.Time   // the read deadline last set on c
+	// since is when the loop last read from the connection (Unix ns), or
+	// saw the first byte of a request still incomplete.
+	since int64
+}
+
+func newFastConn() *fastConn {
+	return &fastConn{fd: -1, buf: make([]byte, fastBufSize), out: make([]byte, 0, 1024), key: make([]byte, 0, 256)}
 }
 
 // accept serves connections from l until it is closed.
@@ -110,29 +146,42 @@ func (fs *fastServer) accept(l net.Listener) error {
 			}
 			return err
 		}
+		if fs.loops != nil && fs.toLoop(c) {
+			continue
+		}
+		fc := newFastConn()
+		fc.c = c
 		fs.wg.Add(1)
-		go fs.serve(c)
+		go fs.serve(fc)
 	}
 }
 
-func (fs *fastServer) serve(c net.Conn) {
+// serve serves fc on this goroutine until it closes or is handed to
+// net/http. fc may come from an event loop with output still to write and
+// requests already buffered.
+func (fs *fastServer) serve(fc *fastConn) {
 	defer fs.wg.Done()
-	fc := &fastConn{c: c, buf: make([]byte, fastBufSize), out: make([]byte, 0, 1024), key: make([]byte, 0, 256)}
+	c := fc.c
 	handed := false
 	defer func() {
-		fs.mu.Lock()
-		delete(fs.idle, c)
-		fs.mu.Unlock()
+		fs.untrack(fc)
 		if !handed {
 			c.Close()
 		}
 	}()
-	for {
-		if !fs.setIdle(c, true) {
+	if !fs.track(fc) && fc.start == fc.end && len(fc.pending) == 0 {
+		return
+	}
+	if len(fc.pending) > 0 {
+		_, err := fc.pending.WriteTo(c)
+		fc.pending = nil
+		if err != nil || fc.closeAfter {
 			return
 		}
-		head, headEnd, err := fc.readHead()
-		fs.setIdle(c, false)
+	}
+	for {
+		head, headEnd, err := fc.readHead(fs)
+		fc.idle.Store(false)
 		if err != nil {
 			if errors.Is(err, errHeadTooLarge) {
 				fs.s.metrics.count(resultError)
@@ -175,55 +224,90 @@ func lingerClose(c net.Conn) {
 	io.Copy(io.Discard, io.LimitReader(c, 1<<20))
 }
 
-// readHead reads until a whole request head is buffered and returns it
-// (without the blank line) and the offset just past it.
-func (fc *fastConn) readHead() ([]byte, int, error) {
+// scanHead finds a whole request head in what is buffered: the head
+// (without the blank line) and the offset just past it; ok false when more
+// must be read first.
+func (fc *fastConn) scanHead() (head []byte, next int, ok bool, err error) {
+	// Skip the empty lines a client may send before a request (RFC 9112 §2.2).
+	for fc.end-fc.start >= 2 && fc.buf[fc.start] == '\r' && fc.buf[fc.start+1] == '\n' {
+		fc.start += 2
+	}
+	if i := bytes.Index(fc.buf[fc.start:fc.end], headEnd); i >= 0 {
+		if i+4 > maxRequestHead {
+			return nil, 0, false, errHeadTooLarge
+		}
+		return fc.buf[fc.start : fc.start+i+2], fc.start + i + 4, true, nil
+	}
+	if fc.end-fc.start >= maxRequestHead {
+		return nil, 0, false, errHeadTooLarge
+	}
+	return nil, 0, false, nil
+}
+
+// room makes space to read into after buf's data: it moves the data to
+// the front, or grows buf (up to the largest head plus one read).
+func (fc *fastConn) room() {
 	if fc.start == fc.end {
 		fc.start, fc.end = 0, 0
 	}
-	deadlineSet := false
+	if fc.end < len(fc.buf) {
+		return
+	}
+	if fc.start > 0 {
+		n := copy(fc.buf, fc.buf[fc.start:fc.end])
+		fc.start, fc.end = 0, n
+		return
+	}
+	grown := make([]byte, min(2*len(fc.buf), maxRequestHead+fastBufSize))
+	copy(grown, fc.buf[:fc.end])
+	fc.buf = grown
+}
+
+// readHead reads until a whole request head is buffered and returns it
+// (without the blank line) and the offset just past it. While nothing of
+// the next request has arrived the connection is idle: shutdown may end it.
+func (fc *fastConn) readHead(fs *fastServer) ([]byte, int, error) {
+	headStarted := false
 	for {
-		// Skip the empty lines a client may send before a request (RFC 9112 §2.2).
-		for fc.end-fc.start >= 2 && fc.buf[fc.start] == '\r' && fc.buf[fc.start+1] == '\n' {
-			fc.start += 2
+		head, next, ok, err := fc.scanHead()
+		if ok || err != nil {
+			return head, next, err
 		}
-		if i := bytes.Index(fc.buf[fc.start:fc.end], headEnd); i >= 0 {
-			if i+4 > maxRequestHead {
-				return nil, 0, errHeadTooLarge
+		fc.room()
+		if fc.end > fc.start {
+			if !headStarted {
+				// The whole head must arrive within headTimeout of its
+				// first byte, however slowly it trickles.
+				fc.setDeadline(time.Now().Add(fs.headTimeout))
+				headStarted = true
 			}
-			return fc.buf[fc.start : fc.start+i+2], fc.start + i + 4, nil
-		}
-		if fc.end-fc.start >= maxRequestHead {
-			return nil, 0, errHeadTooLarge
-		}
-		if fc.end == len(fc.buf) {
-			if fc.start > 0 {
-				n := copy(fc.buf, fc.buf[fc.start:fc.end])
-				fc.start, fc.end = 0, n
-			} else {
-				grown := make([]byte, min(2*len(fc.buf), maxRequestHead+fastBufSize))
-				copy(grown, fc.buf[:fc.end])
-				fc.buf = grown
+		} else {
+			fc.idle.Store(true)
+			fc.setDeadline(time.Now().Add(fs.idleTimeout))
+			if fs.closing.Load() {
+				return nil, 0, net.ErrClosed
 			}
-		}
-		if !deadlineSet {
-			timeout := fastIdleTimeout
-			if fc.end > fc.start {
-				timeout = fastHeadTimeout
-			}
-			fc.c.SetReadDeadline(time.Now().Add(timeout))
-			deadlineSet = fc.end > fc.start
 		}
 		n, err := fc.c.Read(fc.buf[fc.end:])
 		fc.end += n
+		if n > 0 {
+			fc.idle.Store(false)
+		}
 		if err != nil {
 			return nil, 0, err
 		}
-		if n > 0 && !deadlineSet {
-			fc.c.SetReadDeadline(time.Now().Add(fastHeadTimeout))
-			deadlineSet = true
-		}
 	}
+}
+
+// setDeadline sets c's read deadline to t unless the one set last is
+// within a second of it: a deadline costs a timer update, and a request
+// per connection after another would otherwise pay one each.
+func (fc *fastConn) setDeadline(t time.Time) {
+	if d := t.Sub(fc.deadline); d < time.Second && d > -time.Second {
+		return
+	}
+	fc.deadline = t
+	fc.c.SetReadDeadline(t)
 }
 
 var headEnd = []byte("\r\n\r\n")
@@ -240,6 +324,40 @@ func bytesView(b []byte) string {
 // hit answers fc's request if it is a fresh cache hit that needs nothing
 // but the stored bytes; false leaves the connection untouched.
 func (fs *fastServer) hit(fc *fastConn) bool {
+	fc.out = fc.out[:0]
+	h, body, ok := fs.prepareHit(fc, true)
+	if !ok {
+		return false
+	}
+	if h.file != nil {
+		defer h.file.Close()
+	}
+	var err error
+	switch {
+	case !body:
+		_, err = fc.c.Write(fc.out)
+	case h.file != nil:
+		if _, err = fc.c.Write(fc.out); err == nil {
+			// net.TCPConn.ReadFrom turns this into sendfile(2).
+			_, err = io.CopyN(fc.c, h.file, h.o.BodyLen())
+		}
+	default:
+		// WriteTo consumes the slice, capacity included: rebuild it on a
+		// fixed backing array each time.
+		fc.wv = append(append(fc.wvArr[:0], fc.out), h.chunks...)
+		_, err = fc.wv.WriteTo(fc.c) // writev(2)
+	}
+	if err != nil {
+		fc.req.close = true
+	}
+	return true
+}
+
+// prepareHit looks fc's parsed request up and, when it is a hit the fast
+// path answers (disk false: from memory only), appends the response head
+// to fc.out. body reports whether the body (h.file or h.chunks) follows:
+// not for HEAD nor a 204.
+func (fs *fastServer) prepareHit(fc *fastConn, disk bool) (h fastHit, body, ok bool) {
 	s := fs.s
 	r := &fc.req
 	// Views of the read buffer, valid until the next read: nothing below
@@ -248,41 +366,19 @@ func (fs *fastServer) hit(fc *fastConn) bool {
 	if i := bytes.IndexByte(path, '?'); i >= 0 {
 		path, query = path[:i], path[i+1:]
 	}
-	h, ok := s.lookupFastHit(hostOnly(bytesView(r.host)), bytesView(path), bytesView(query), &fc.key, fc.vec[:0], true)
+	h, ok = s.lookupFastHit(hostOnly(bytesView(r.host)), bytesView(path), bytesView(query), &fc.key, fc.vec[:0], disk)
 	if !ok {
-		return false
+		return h, false, false
 	}
-	if h.file != nil {
-		defer h.file.Close()
-	}
-	out := s.appendFastHead(fc.out[:0], &h)
+	out := s.appendFastHead(fc.out, &h)
 	switch {
 	case r.close && !r.http10:
 		out = append(out, "Connection: close\r\n"...)
 	case !r.close && r.http10:
 		out = append(out, "Connection: keep-alive\r\n"...)
 	}
-	out = append(out, "\r\n"...)
-	fc.out = out
+	fc.out = append(out, "\r\n"...)
 	s.metrics.count(resultHit)
-	head := string(r.method) == http.MethodHead
-	var err error
-	switch {
-	case head || h.m.status == http.StatusNoContent:
-		_, err = fc.c.Write(out)
-	case h.file != nil:
-		if _, err = fc.c.Write(out); err == nil {
-			// net.TCPConn.ReadFrom turns this into sendfile(2).
-			_, err = io.CopyN(fc.c, h.file, h.o.BodyLen())
-		}
-	default:
-		// WriteTo consumes the slice, capacity included: rebuild it on a
-		// fixed backing array each time.
-		fc.wv = append(append(fc.wvArr[:0], out), h.chunks...)
-		_, err = fc.wv.WriteTo(fc.c) // writev(2)
-	}
-	if err != nil {
-		r.close = true
-	}
-	return true
+	body = string(r.method) != http.MethodHead && h.m.status != http.StatusNoContent
+	return h, body, true
 }

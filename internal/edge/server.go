@@ -9,6 +9,7 @@ import (
 	"log/slog"
 	"net"
 	"net/http"
+	"runtime"
 	"strconv"
 	"sync"
 	"sync/atomic"
@@ -29,6 +30,9 @@ type Config struct {
 	Now       func() time.Time // injectable clock; time.Now when nil
 	// DisableFastPath serves every request through net/http.
 	DisableFastPath bool
+	// DisableEventLoop keeps the fast path's plain connections on
+	// goroutines instead of the edge's own epoll loops (Linux only).
+	DisableEventLoop bool
 	// GeoIP gives viewers' countries (geo restriction, CloudFront-Viewer-*
 	// headers); nil: every country is unknown.
 	GeoIP *geo.DB
@@ -244,6 +248,11 @@ func (s *Server) Serve(ctx context.Context, l net.Listener, grace time.Duration)
 		go func() { errc <- srv.Serve(l) }()
 	} else {
 		fs = newFastServer(s, l.Addr())
+		if !s.cfg.DisableEventLoop {
+			if err := fs.startLoops(runtime.GOMAXPROCS(0)); err != nil {
+				s.log.Warn("edge: HTTP/1.1 connections are served by goroutines", "err", err)
+			}
+		}
 		go func() { errc <- srv.Serve(fs.handoff) }()
 		go func() { errc <- fs.accept(l) }()
 	}

@@ -1,0 +1,401 @@
+//go:build linux
+
+package edge
+
+import (
+	"errors"
+	"fmt"
+	"net"
+	"os"
+	"sync"
+	"time"
+
+	"golang.org/x/sys/unix"
+)
+
+// The event loops. A goroutine per connection waiting on Go's poller costs,
+// per request, a read that returns EAGAIN, a park, and a wake-up through
+// the scheduler; with a cache hit's own work down to a lookup and a copy,
+// those were a third of the edge's CPU. So on Linux a plain connection on
+// the fast path lives in an epoll set of the edge's own, one per P, the way
+// nginx's workers keep theirs: a loop reads once per readiness event,
+// answers every hit in what it read from memory, and writes the answers in
+// one call. The first request that is anything else (a miss, a disk hit, a
+// range, a body, a write the socket cannot take at once) moves the
+// connection, with what it has buffered and what is left to write, to a
+// goroutine of the ordinary fast path (fastpath.go), which may hand it on
+// to net/http.
+
+const (
+	loopEvents = 128       // readiness events taken per epoll_wait
+	loopTick   = 1000      // ms: longest wait, so that timeouts are swept
+	loopCopy   = 16 << 10  // bodies up to this are copied beside the head: one write
+	loopOutMax = 128 << 10 // answers to pipelined requests gathered before a write
+)
+
+// eventLoop serves connections from one epoll set on one goroutine.
+type eventLoop struct {
+	fs   *fastServer
+	epfd int
+	wake int // eventfd: connections were added, or the server is closing
+	mu   sync.Mutex
+	// added are connections given to the loop and not yet in its set;
+	// stopped refuses more once the loop has returned. Both under mu.
+	added   []*fastConn
+	stopped bool
+	// byFd and live belong to the loop's goroutine alone.
+	byFd   []*fastConn
+	live   int
+	events [loopEvents]unix.EpollEvent
+	one    [8]byte // the eventfd's increment
+	iovs   [][]byte
+}
+
+// startLoops starts n event loops; on an error, none.
+func (fs *fastServer) startLoops(n int) error {
+	loops := make([]*eventLoop, 0, n)
+	for range n {
+		l, err := newEventLoop(fs)
+		if err != nil {
+			for _, l := range loops {
+				l.closeFds()
+			}
+			return err
+		}
+		loops = append(loops, l)
+	}
+	fs.loops = loops
+	for _, l := range loops {
+		fs.wg.Add(1)
+		go l.run()
+	}
+	return nil
+}
+
+func newEventLoop(fs *fastServer) (*eventLoop, error) {
+	epfd, err := unix.EpollCreate1(unix.EPOLL_CLOEXEC)
+	if err != nil {
+		return nil, fmt.Errorf("edge: event loop: epoll_create1: %w", err)
+	}
+	wake, err := unix.Eventfd(0, unix.EFD_NONBLOCK|unix.EFD_CLOEXEC)
+	if err != nil {
+		unix.Close(epfd)
+		return nil, fmt.Errorf("edge: event loop: eventfd: %w", err)
+	}
+	l := &eventLoop{fs: fs, epfd: epfd, wake: wake}
+	l.one[0] = 1 // the eventfd adds host-order 64-bit counts; Linux's hosts are little-endian
+	if err := unix.EpollCtl(epfd, unix.EPOLL_CTL_ADD, wake, &unix.EpollEvent{Events: unix.EPOLLIN, Fd: int32(wake)}); err != nil {
+		l.closeFds()
+		return nil, fmt.Errorf("edge: event loop: watch eventfd: %w", err)
+	}
+	return l, nil
+}
+
+func (l *eventLoop) closeFds() {
+	unix.Close(l.epfd)
+	unix.Close(l.wake)
+}
+
+// toLoop moves an accepted plain TCP connection into an event loop: the
+// loop keeps a duplicate of its socket and Go's descriptor is closed, so
+// that Go's poller no longer watches it. false leaves c as it was.
+func (fs *fastServer) toLoop(c net.Conn) bool {
+	tc, ok := c.(*net.TCPConn)
+	if !ok {
+		return false
+	}
+	rc, err := tc.SyscallConn()
+	if err != nil {
+		return false
+	}
+	fd := -1
+	if cerr := rc.Control(func(s uintptr) {
+		fd, err = unix.FcntlInt(s, unix.F_DUPFD_CLOEXEC, 0)
+	}); cerr != nil || err != nil || fd < 0 {
+		return false
+	}
+	c.Close() // the duplicate keeps the connection open; O_NONBLOCK is shared
+	fc := newFastConn()
+	fc.fd = fd
+	fs.loops[fs.nextLoop.Add(1)%uint32(len(fs.loops))].add(fc)
+	return true
+}
+
+// add gives fc to the loop (from the accepting goroutine).
+func (l *eventLoop) add(fc *fastConn) {
+	l.mu.Lock()
+	stopped := l.stopped
+	if !stopped {
+		l.added = append(l.added, fc)
+		unix.Write(l.wake, l.one[:])
+	}
+	l.mu.Unlock()
+	if stopped {
+		l.toGoroutine(fc, false) // the loop has failed, or the server is closing
+	}
+}
+
+// wakeUp makes the loop's epoll_wait return. The eventfd is written and
+// closed under mu only, so that a wake-up never lands on a descriptor
+// number the process has since reused.
+func (l *eventLoop) wakeUp() {
+	l.mu.Lock()
+	if !l.stopped {
+		unix.Write(l.wake, l.one[:])
+	}
+	l.mu.Unlock()
+}
+
+func (l *eventLoop) run() {
+	defer l.fs.wg.Done()
+	defer l.stop()
+	var lastSweep int64
+	for {
+		n, err := unix.EpollWait(l.epfd, l.events[:], loopTick)
+		if err != nil && !errors.Is(err, unix.EINTR) {
+			l.fs.s.log.Error("edge: event loop stopped; its connections go on in goroutines", "err", err)
+			return
+		}
+		now := time.Now().UnixNano()
+		for i := range n {
+			fd := int(l.events[i].Fd)
+			if fd == l.wake {
+				l.takeAdded(now)
+				continue
+			}
+			if fd < len(l.byFd) && l.byFd[fd] != nil {
+				l.ready(l.byFd[fd], now)
+			}
+		}
+		if l.fs.closing.Load() {
+			return
+		}
+		if now-lastSweep >= int64(time.Second) {
+			l.sweep(now)
+			lastSweep = now
+		}
+	}
+}
+
+// takeAdded puts the connections given to the loop into its set.
+func (l *eventLoop) takeAdded(now int64) {
+	var drain [8]byte
+	unix.Read(l.wake, drain[:])
+	l.mu.Lock()
+	added := l.added
+	l.added = nil
+	l.mu.Unlock()
+	for _, fc := range added {
+		fc.since = now
+		if err := unix.EpollCtl(l.epfd, unix.EPOLL_CTL_ADD, fc.fd, &unix.EpollEvent{Events: unix.EPOLLIN | unix.EPOLLRDHUP, Fd: int32(fc.fd)}); err != nil {
+			// No loop for it: serve it the ordinary way.
+			l.toGoroutine(fc, false)
+			continue
+		}
+		for fc.fd >= len(l.byFd) {
+			l.byFd = append(l.byFd, make([]*fastConn, len(l.byFd)+64)...)
+		}
+		l.byFd[fc.fd] = fc
+		l.live++
+	}
+}
+
+// ready reads what fc's socket has and answers the requests it completes.
+func (l *eventLoop) ready(fc *fastConn, now int64) {
+	fc.room()
+	n, err := unix.Read(fc.fd, fc.buf[fc.end:])
+	if err != nil && (errors.Is(err, unix.EAGAIN) || errors.Is(err, unix.EINTR)) {
+		return
+	}
+	if n <= 0 || err != nil { // the peer closed, or the connection failed
+		l.close(fc)
+		return
+	}
+	if fc.end == fc.start {
+		fc.since = now // a request starts: its head has headTimeout to arrive
+	}
+	fc.end += n
+	l.answer(fc, now)
+}
+
+// answer answers the whole requests buffered on fc while they are memory
+// hits, then writes the answers at once.
+func (l *eventLoop) answer(fc *fastConn, now int64) {
+	fs := l.fs
+	fc.out = fc.out[:0]
+	for {
+		head, next, ok, err := fc.scanHead()
+		if err != nil || !ok {
+			if err != nil {
+				l.toGoroutine(fc, true) // it answers 431
+				return
+			}
+			break
+		}
+		parseHead(head, &fc.req)
+		if fc.req.bad || fc.req.punt {
+			l.toGoroutine(fc, true)
+			return
+		}
+		h, body, hit := fs.prepareHit(fc, false)
+		if !hit {
+			l.toGoroutine(fc, true)
+			return
+		}
+		fc.start = next
+		fc.since = now
+		fc.closeAfter = fc.req.close || fs.closing.Load()
+		if body {
+			if size := hitBodySize(h.o, nil, h.chunks); size <= loopCopy {
+				for _, c := range h.chunks {
+					fc.out = append(fc.out, c...)
+				}
+			} else if !l.write(fc, h.chunks) {
+				return
+			}
+		}
+		if fc.closeAfter {
+			break
+		}
+		if len(fc.out) >= loopOutMax && !l.write(fc, nil) {
+			return
+		}
+	}
+	if len(fc.out) > 0 && !l.write(fc, nil) {
+		return
+	}
+	if fc.closeAfter {
+		l.close(fc)
+	}
+}
+
+// write writes fc.out and then body, all of it or, when the socket takes
+// less, moves the connection to a goroutine with the rest to write (false).
+func (l *eventLoop) write(fc *fastConn, body [][]byte) bool {
+	var n int
+	var err error
+	total := len(fc.out)
+	if len(body) == 0 {
+		n, err = unix.Write(fc.fd, fc.out)
+	} else {
+		l.iovs = append(append(l.iovs[:0], fc.out), body...)
+		for _, b := range body {
+			total += len(b)
+		}
+		n, err = unix.Writev(fc.fd, l.iovs)
+		clear(l.iovs) // keep no body alive from here
+	}
+	if err != nil {
+		if !errors.Is(err, unix.EAGAIN) && !errors.Is(err, unix.EINTR) {
+			l.close(fc)
+			return false
+		}
+		n = 0
+	}
+	if n == total {
+		fc.out = fc.out[:0]
+		return true
+	}
+	// The rest: a copy of the head's part (fc.out is reused), the body's
+	// chunks as they are (stored bytes are never modified).
+	var rest net.Buffers
+	if n < len(fc.out) {
+		rest = append(rest, append([]byte(nil), fc.out[n:]...))
+		n = 0
+	} else {
+		n -= len(fc.out)
+	}
+	for _, b := range body {
+		if n >= len(b) {
+			n -= len(b)
+			continue
+		}
+		rest = append(rest, b[n:])
+		n = 0
+	}
+	fc.out = fc.out[:0]
+	fc.pending = rest
+	l.toGoroutine(fc, true)
+	return false
+}
+
+// toGoroutine moves fc from the loop to a goroutine of the ordinary fast
+// path, which writes fc.pending, then serves what fc has buffered.
+func (l *eventLoop) toGoroutine(fc *fastConn, inSet bool) {
+	fd := fc.fd
+	if inSet {
+		l.forget(fc)
+		unix.EpollCtl(l.epfd, unix.EPOLL_CTL_DEL, fd, nil)
+	}
+	fc.fd = -1
+	if len(fc.out) > 0 { // answers to earlier pipelined requests
+		fc.pending = append(net.Buffers{append([]byte(nil), fc.out...)}, fc.pending...)
+		fc.out = fc.out[:0]
+	}
+	f := os.NewFile(uintptr(fd), "")
+	c, err := net.FileConn(f) // a duplicate, in Go's poller
+	f.Close()
+	if err != nil {
+		l.fs.s.log.Debug("edge: event loop: connection lost moving to a goroutine", "err", err)
+		return
+	}
+	fc.c = c
+	l.fs.wg.Add(1)
+	go l.fs.serve(fc)
+}
+
+func (l *eventLoop) forget(fc *fastConn) {
+	l.byFd[fc.fd] = nil
+	l.live--
+}
+
+func (l *eventLoop) close(fc *fastConn) {
+	l.forget(fc)
+	unix.Close(fc.fd) // the only descriptor of the socket: epoll drops it too
+	fc.fd = -1
+}
+
+// sweep closes connections idle longer than idleTimeout and those whose
+// request head has taken longer than headTimeout to arrive.
+func (l *eventLoop) sweep(now int64) {
+	if l.live == 0 {
+		return
+	}
+	idle, head := int64(l.fs.idleTimeout), int64(l.fs.headTimeout)
+	for _, fc := range l.byFd {
+		if fc == nil {
+			continue
+		}
+		limit := idle
+		if fc.end > fc.start {
+			limit = head
+		}
+		if now-fc.since > limit {
+			l.close(fc)
+		}
+	}
+}
+
+// stop ends the loop: idle connections are closed; one with part of a
+// request buffered goes on in a goroutine, which finishes that request.
+func (l *eventLoop) stop() {
+	l.mu.Lock()
+	l.stopped = true
+	unix.Close(l.wake)
+	added := l.added
+	l.added = nil
+	l.mu.Unlock()
+	for _, fc := range added {
+		l.toGoroutine(fc, false) // it closes at once when the server is closing
+	}
+	for _, fc := range l.byFd {
+		switch {
+		case fc == nil:
+		case fc.end > fc.start || !l.fs.closing.Load():
+			l.toGoroutine(fc, true)
+		default:
+			l.close(fc)
+		}
+	}
+	unix.Close(l.epfd)
+}
