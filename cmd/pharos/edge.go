@@ -46,6 +46,7 @@ func newEdgeCommand() *cobra.Command {
 	f.Var(&cacheDisk, "cache-disk", "disk cache size under --data/cache (e.g. 10GiB); 0 keeps the cache in memory only")
 	f.DurationVar(&cfg.Grace, "shutdown-grace", 30*time.Second, "how long in-flight responses may finish on SIGTERM")
 	f.BoolVar(&cfg.FastPath, "fast-path", true, "answer plain HTTP/1.1 cache hits on the edge's own fast path, and HTTP/2 with its own HTTP/2 server")
+	f.BoolVar(&cfg.EventLoop, "event-loop", true, "on Linux, keep plain HTTP/1.1 connections in the edge's own epoll loops, one per core, while they ask for memory hits (false: a goroutine per connection)")
 	f.Float64Var(&cfg.Lat, "lat", 0, "latitude of this edge in degrees, for request routing")
 	f.Float64Var(&cfg.Lon, "lon", 0, "longitude of this edge in degrees, for request routing")
 	f.StringVar(&publicAddr, "public-addr", "", "IPv4 and/or IPv6 address the router hands out for this edge, comma separated (default: the host of --http)")

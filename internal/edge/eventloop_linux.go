@@ -197,6 +197,7 @@ func (l *eventLoop) takeAdded(now int64) {
 		}
 		l.byFd[fc.fd] = fc
 		l.live++
+		l.fs.s.metrics.loopConns.Add(1)
 	}
 }
 
@@ -328,6 +329,7 @@ func (l *eventLoop) toGoroutine(fc *fastConn, inSet bool) {
 		unix.EpollCtl(l.epfd, unix.EPOLL_CTL_DEL, fd, nil)
 	}
 	fc.fd = -1
+	l.fs.s.metrics.loopMoves.Add(1)
 	if len(fc.out) > 0 { // answers to earlier pipelined requests
 		fc.pending = append(net.Buffers{append([]byte(nil), fc.out...)}, fc.pending...)
 		fc.out = fc.out[:0]
@@ -347,6 +349,7 @@ func (l *eventLoop) toGoroutine(fc *fastConn, inSet bool) {
 func (l *eventLoop) forget(fc *fastConn) {
 	l.byFd[fc.fd] = nil
 	l.live--
+	l.fs.s.metrics.loopConns.Add(-1)
 }
 
 func (l *eventLoop) close(fc *fastConn) {

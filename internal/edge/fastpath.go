@@ -49,8 +49,15 @@ type fastServer struct {
 }
 
 func newFastServer(s *Server, addr net.Addr) *fastServer {
-	return &fastServer{s: s, handoff: newHandoffListener(addr), conns: map[*fastConn]struct{}{},
+	fs := &fastServer{s: s, handoff: newHandoffListener(addr), conns: map[*fastConn]struct{}{},
 		accepted: make(chan struct{}), idleTimeout: fastIdleTimeout, headTimeout: fastHeadTimeout}
+	if s.fastIdle > 0 {
+		fs.idleTimeout = s.fastIdle
+	}
+	if s.fastHead > 0 {
+		fs.headTimeout = s.fastHead
+	}
+	return fs
 }
 
 // track registers fc for shutdown; false when the server is closing.

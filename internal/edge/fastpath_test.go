@@ -46,6 +46,9 @@ type edgeOpts struct {
 	maxObject int64
 	disk      bool
 	noFast    bool
+	noLoop    bool          // Config.DisableEventLoop
+	idle      time.Duration // the fast path's idle timeout, when set
+	headWait  time.Duration // its request-head timeout, when set
 	grace     time.Duration
 	mutate    func(*model.Distribution)
 }
@@ -55,7 +58,8 @@ type edgeOpts struct {
 func serveEdge(t *testing.T, org *testOrigin, o edgeOpts) *servedEdge {
 	t.Helper()
 	cfg := Config{ID: "e1", POP: "tst", CacheMem: 16 << 20, MaxObject: o.maxObject,
-		Logger: slog.New(slog.NewTextHandler(io.Discard, nil)), DisableFastPath: o.noFast}
+		Logger: slog.New(slog.NewTextHandler(io.Discard, nil)), DisableFastPath: o.noFast,
+		DisableEventLoop: o.noLoop}
 	if o.cacheMem > 0 {
 		cfg.CacheMem = o.cacheMem
 	}
@@ -63,6 +67,7 @@ func serveEdge(t *testing.T, org *testOrigin, o edgeOpts) *servedEdge {
 		cfg.Now = o.clock.Now
 	}
 	s := New(cfg)
+	s.fastIdle, s.fastHead = o.idle, o.headWait
 	if o.disk {
 		if _, err := s.EnableDisk(t.TempDir(), 64<<20); err != nil {
 			t.Fatal(err)

@@ -7,6 +7,9 @@ import "sync/atomic"
 type metrics struct {
 	hits, refreshHits, misses, staleHits, errors atomic.Int64
 	collapsed, originFetches, originErrors       atomic.Int64
+	// loopConns are the connections in event loops now; loopMoves counts
+	// those that moved from a loop to a goroutine (eventloop_linux.go).
+	loopConns, loopMoves atomic.Int64
 }
 
 func (m *metrics) count(r result) {
@@ -30,6 +33,10 @@ type Stats struct {
 	Collapsed, OriginFetches, OriginErrors       int64
 	CacheObjects, CacheBytes                     int64
 	DiskObjects, DiskBytes                       int64
+	// LoopConns is how many HTTP/1.1 connections the event loops hold now;
+	// LoopMoves how many have moved from a loop to a goroutine (for a miss,
+	// a disk hit, a slow reader...).
+	LoopConns, LoopMoves int64
 }
 
 // Stats returns the edge's counters.
@@ -40,6 +47,7 @@ func (s *Server) Stats() Stats {
 		StaleHits: m.staleHits.Load(), Errors: m.errors.Load(), Collapsed: m.collapsed.Load(),
 		OriginFetches: m.originFetches.Load(), OriginErrors: m.originErrors.Load(),
 		CacheObjects: s.store.Len(), CacheBytes: s.store.Used(),
+		LoopConns: m.loopConns.Load(), LoopMoves: m.loopMoves.Load(),
 	}
 	if d := s.store.Disk(); d != nil {
 		st.DiskObjects, st.DiskBytes = d.Len(), d.Used()

@@ -45,24 +45,27 @@ type Config struct {
 
 // Server is an edge server.
 type Server struct {
-	cfg      Config
-	log      *slog.Logger
-	now      func() time.Time
-	store    *store.Tiered
-	table    atomic.Pointer[Table]
-	pool     *originPool
-	applyMu  sync.Mutex
-	via      string
-	hitTail  string // the fields every fast-path hit ends with (hithead.go)
-	popValue []string
-	idPrefix string
-	reqSeq   atomic.Uint64
-	invalSeq atomic.Uint64 // last invalidation applied
-	bufPool  sync.Pool
-	metrics  metrics
-	wg       sync.WaitGroup // background refreshes
-	applied  chan struct{}  // closed and replaced on every Apply
-	acme     *edgeACME      // nil unless ACME is on (tlsacme.go)
+	cfg     Config
+	log     *slog.Logger
+	now     func() time.Time
+	store   *store.Tiered
+	table   atomic.Pointer[Table]
+	pool    *originPool
+	applyMu sync.Mutex
+	via     string
+	hitTail string // the fields every fast-path hit ends with (hithead.go)
+	// fastIdle and fastHead replace the fast path's idle and request-head
+	// timeouts when set (tests).
+	fastIdle, fastHead time.Duration
+	popValue           []string
+	idPrefix           string
+	reqSeq             atomic.Uint64
+	invalSeq           atomic.Uint64 // last invalidation applied
+	bufPool            sync.Pool
+	metrics            metrics
+	wg                 sync.WaitGroup // background refreshes
+	applied            chan struct{}  // closed and replaced on every Apply
+	acme               *edgeACME      // nil unless ACME is on (tlsacme.go)
 }
 
 // New returns an edge with an empty routing table.

@@ -24,6 +24,7 @@ type EdgeConfig struct {
 	CacheMem  int64
 	CacheDisk int64
 	FastPath  bool
+	EventLoop bool // keep fast-path connections in the edge's own epoll loops (Linux)
 	Grace     time.Duration
 	Logger    *slog.Logger
 	// Placement for the router: where the edge is, the addresses to hand
@@ -67,7 +68,7 @@ func RunEdge(ctx context.Context, cfg EdgeConfig, out io.Writer) error {
 		cfg.HTTPSAddr = httpsL.Addr().String() // the port redirect-to-https names
 	}
 	ecfg := edge.Config{ID: cfg.ID, POP: cfg.POP, CacheMem: cfg.CacheMem, Logger: cfg.Logger,
-		DisableFastPath: !cfg.FastPath}
+		DisableFastPath: !cfg.FastPath, DisableEventLoop: !cfg.EventLoop}
 	closeGeo, err := viewerOptions(&ecfg, cfg.GeoIP, cfg.TrustForwarded, cfg.HTTPSAddr)
 	if err != nil {
 		return err

@@ -38,6 +38,7 @@ type Config struct {
 	POP       string
 	Grace     time.Duration // how long in-flight responses may finish on stop
 	FastPath  bool          // answer plain HTTP/1.1 hits on the edge's own fast path
+	EventLoop bool          // keep fast-path connections in the edge's own epoll loops (Linux)
 	GeoIP     string        // MaxMind database placing clients (router) and viewers
 	// DNSOptional lets Run go on without the DNS router when DNSAddr
 	// cannot be bound (the flag was left at its default).
@@ -129,7 +130,7 @@ func Run(ctx context.Context, cfg Config, out io.Writer) error {
 	}
 
 	ecfg := edge.Config{ID: cfg.EdgeID, POP: cfg.POP, CacheMem: cfg.CacheMem, Logger: log,
-		DisableFastPath: !cfg.FastPath}
+		DisableFastPath: !cfg.FastPath, DisableEventLoop: !cfg.EventLoop}
 	closeGeo, err := viewerOptions(&ecfg, cfg.GeoIP, cfg.TrustForwarded, cfg.HTTPSAddr)
 	if err != nil {
 		return err
