@@ -49,7 +49,8 @@ func newUpCommand() *cobra.Command {
 	f.StringVar(&cfg.POP, "pop", "local", "point of presence name, shown in X-Pharos-Pop")
 	f.DurationVar(&cfg.Grace, "shutdown-grace", 30*time.Second, "how long in-flight responses may finish on SIGTERM")
 	f.BoolVar(&cfg.FastPath, "fast-path", true, "answer plain HTTP/1.1 cache hits on the edge's own fast path, and HTTP/2 with its own HTTP/2 server (false: everything through net/http)")
-	f.BoolVar(&cfg.EventLoop, "event-loop", true, "on Linux, keep plain HTTP/1.1 connections in the edge's own epoll loops, one per core, while they ask for memory hits (false: a goroutine per connection)")
+	f.BoolVar(&cfg.EventLoop, "event-loop", true, "on Linux, keep plain HTTP/1.1 connections in the edge's own epoll loops while they ask for memory hits (false: a goroutine per connection)")
+	f.IntVar(&cfg.EventLoops, "event-loops", 0, "how many event loops (0: one per core but one, at least one)")
 	f.StringVar(&cfg.GeoIP, "geoip", "", "MaxMind-format database (GeoIP2/GeoLite2 City or Country) placing DNS clients and viewers")
 	f.StringVar(&cfg.TrustForwarded, "trust-forwarded", "", "proxies (CIDRs, comma separated) whose X-Forwarded-For names the viewer")
 	registerACME(f, &cfg.ACME) // acme.go

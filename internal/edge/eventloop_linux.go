@@ -8,7 +8,9 @@ import (
 	"net"
 	"os"
 	"sync"
+	"syscall"
 	"time"
+	"unsafe"
 
 	"golang.org/x/sys/unix"
 )
@@ -27,16 +29,22 @@ import (
 // to net/http.
 
 const (
-	loopEvents = 128       // readiness events taken per epoll_wait
-	loopTick   = 1000      // ms: longest wait, so that timeouts are swept
-	loopCopy   = 16 << 10  // bodies up to this are copied beside the head: one write
-	loopOutMax = 128 << 10 // answers to pipelined requests gathered before a write
+	loopEvents = 128         // readiness events taken per epoll_wait
+	loopTick   = time.Second // longest wait, so that timeouts are swept
+	loopCopy   = 16 << 10    // bodies up to this are copied beside the head: one write
+	loopOutMax = 128 << 10   // answers to pipelined requests gathered before a write
 )
 
 // eventLoop serves connections from one epoll set on one goroutine.
 type eventLoop struct {
 	fs   *fastServer
 	epfd int
+	// ef is epfd as a file in Go's own poller: a loop with nothing to do
+	// parks on it like any goroutine waiting for a read, so that neither
+	// a blocked epoll_wait nor the scheduler's monitor taking its P back
+	// costs anything while the loop is busy.
+	ef   *os.File
+	rc   syscall.RawConn
 	wake int // eventfd: connections were added, or the server is closing
 	mu   sync.Mutex
 	// added are connections given to the loop and not yet in its set;
@@ -48,7 +56,7 @@ type eventLoop struct {
 	live   int
 	events [loopEvents]unix.EpollEvent
 	one    [8]byte // the eventfd's increment
-	iovs   [][]byte
+	iov    [len(fastConn{}.vec) + 1]unix.Iovec
 }
 
 // startLoops starts n event loops; on an error, none.
@@ -83,6 +91,15 @@ func newEventLoop(fs *fastServer) (*eventLoop, error) {
 		return nil, fmt.Errorf("edge: event loop: eventfd: %w", err)
 	}
 	l := &eventLoop{fs: fs, epfd: epfd, wake: wake}
+	if err := unix.SetNonblock(epfd, true); err != nil {
+		l.closeFds()
+		return nil, fmt.Errorf("edge: event loop: epoll set non-blocking: %w", err)
+	}
+	l.ef = os.NewFile(uintptr(epfd), "epoll") // owns epfd from here
+	if l.rc, err = l.ef.SyscallConn(); err != nil {
+		l.closeFds()
+		return nil, fmt.Errorf("edge: event loop: %w", err)
+	}
 	l.one[0] = 1 // the eventfd adds host-order 64-bit counts; Linux's hosts are little-endian
 	if err := unix.EpollCtl(epfd, unix.EPOLL_CTL_ADD, wake, &unix.EpollEvent{Events: unix.EPOLLIN, Fd: int32(wake)}); err != nil {
 		l.closeFds()
@@ -92,7 +109,11 @@ func newEventLoop(fs *fastServer) (*eventLoop, error) {
 }
 
 func (l *eventLoop) closeFds() {
-	unix.Close(l.epfd)
+	if l.ef != nil {
+		l.ef.Close()
+	} else {
+		unix.Close(l.epfd)
+	}
 	unix.Close(l.wake)
 }
 
@@ -149,15 +170,30 @@ func (l *eventLoop) wakeUp() {
 func (l *eventLoop) run() {
 	defer l.fs.wg.Done()
 	defer l.stop()
-	var lastSweep int64
+	var n int
+	var errno syscall.Errno
+	// wait takes the ready events without blocking (a raw system call: it
+	// cannot block); false parks the loop until the set has some.
+	wait := func(fd uintptr) bool {
+		r, _, e := unix.RawSyscall6(unix.SYS_EPOLL_PWAIT, fd, uintptr(unsafe.Pointer(&l.events[0])), loopEvents, 0, 0, 0)
+		n, errno = int(r), e
+		return n > 0 || e != 0
+	}
+	nextSweep := time.Now().Add(loopTick)
+	l.ef.SetReadDeadline(nextSweep)
 	for {
-		n, err := unix.EpollWait(l.epfd, l.events[:], loopTick)
-		if err != nil && !errors.Is(err, unix.EINTR) {
+		n, errno = 0, 0
+		err := l.rc.Read(wait)
+		if err != nil && !errors.Is(err, os.ErrDeadlineExceeded) || errno != 0 && errno != unix.EINTR {
+			if err == nil {
+				err = errno
+			}
 			l.fs.s.log.Error("edge: event loop stopped; its connections go on in goroutines", "err", err)
 			return
 		}
-		now := time.Now().UnixNano()
-		for i := range n {
+		t := time.Now()
+		now := t.UnixNano()
+		for i := range max(n, 0) {
 			fd := int(l.events[i].Fd)
 			if fd == l.wake {
 				l.takeAdded(now)
@@ -170,9 +206,10 @@ func (l *eventLoop) run() {
 		if l.fs.closing.Load() {
 			return
 		}
-		if now-lastSweep >= int64(time.Second) {
+		if !t.Before(nextSweep) {
 			l.sweep(now)
-			lastSweep = now
+			nextSweep = t.Add(loopTick)
+			l.ef.SetReadDeadline(nextSweep)
 		}
 	}
 }
@@ -204,11 +241,11 @@ func (l *eventLoop) takeAdded(now int64) {
 // ready reads what fc's socket has and answers the requests it completes.
 func (l *eventLoop) ready(fc *fastConn, now int64) {
 	fc.room()
-	n, err := unix.Read(fc.fd, fc.buf[fc.end:])
-	if err != nil && (errors.Is(err, unix.EAGAIN) || errors.Is(err, unix.EINTR)) {
+	n, errno := rawRead(fc.fd, fc.buf[fc.end:])
+	if errno == unix.EAGAIN || errno == unix.EINTR {
 		return
 	}
-	if n <= 0 || err != nil { // the peer closed, or the connection failed
+	if n <= 0 || errno != 0 { // the peer closed, or the connection failed
 		l.close(fc)
 		return
 	}
@@ -274,20 +311,21 @@ func (l *eventLoop) answer(fc *fastConn, now int64) {
 // less, moves the connection to a goroutine with the rest to write (false).
 func (l *eventLoop) write(fc *fastConn, body [][]byte) bool {
 	var n int
-	var err error
+	var errno syscall.Errno
 	total := len(fc.out)
 	if len(body) == 0 {
-		n, err = unix.Write(fc.fd, fc.out)
+		n, errno = rawWrite(fc.fd, fc.out)
 	} else {
-		l.iovs = append(append(l.iovs[:0], fc.out), body...)
+		iov := appendIovec(l.iov[:0], fc.out)
 		for _, b := range body {
+			iov = appendIovec(iov, b)
 			total += len(b)
 		}
-		n, err = unix.Writev(fc.fd, l.iovs)
-		clear(l.iovs) // keep no body alive from here
+		n, errno = rawWritev(fc.fd, iov)
+		clear(iov) // keep no body alive from here
 	}
-	if err != nil {
-		if !errors.Is(err, unix.EAGAIN) && !errors.Is(err, unix.EINTR) {
+	if errno != 0 {
+		if errno != unix.EAGAIN && errno != unix.EINTR {
 			l.close(fc)
 			return false
 		}
@@ -400,5 +438,34 @@ func (l *eventLoop) stop() {
 			l.close(fc)
 		}
 	}
-	unix.Close(l.epfd)
+	l.ef.Close()
+}
+
+// The loop's reads and writes are raw system calls: its sockets are
+// non-blocking, so none can block, and a call the runtime does not see
+// leaves the loop's P to it rather than inviting the scheduler's monitor,
+// every 20 µs, to hand the P to another thread.
+
+func rawRead(fd int, p []byte) (int, syscall.Errno) {
+	r, _, e := unix.RawSyscall(unix.SYS_READ, uintptr(fd), uintptr(unsafe.Pointer(unsafe.SliceData(p))), uintptr(len(p)))
+	return int(r), e
+}
+
+func rawWrite(fd int, p []byte) (int, syscall.Errno) {
+	r, _, e := unix.RawSyscall(unix.SYS_WRITE, uintptr(fd), uintptr(unsafe.Pointer(unsafe.SliceData(p))), uintptr(len(p)))
+	return int(r), e
+}
+
+func appendIovec(iov []unix.Iovec, b []byte) []unix.Iovec {
+	if len(b) == 0 {
+		return iov
+	}
+	v := unix.Iovec{Base: &b[0]}
+	v.SetLen(len(b))
+	return append(iov, v)
+}
+
+func rawWritev(fd int, iov []unix.Iovec) (int, syscall.Errno) {
+	r, _, e := unix.RawSyscall(unix.SYS_WRITEV, uintptr(fd), uintptr(unsafe.Pointer(unsafe.SliceData(iov))), uintptr(len(iov)))
+	return int(r), e
 }

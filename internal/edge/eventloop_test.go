@@ -31,7 +31,7 @@ func waitLoop(t *testing.T, s *Server, conns, moves int64) {
 
 func TestEventLoopHoldsHitConnections(t *testing.T) {
 	org := fpOrigin(t, nil)
-	e := serveEdge(t, org, edgeOpts{})
+	e := serveEdge(t, org, edgeOpts{loops: 3}) // connections go round the loops
 	fill(t, e, "/obj/l1", false)
 	fill(t, e, "/obj/l2", false)
 	base := e.s.Stats().LoopMoves // fill's own connections went to net/http

@@ -47,6 +47,7 @@ type edgeOpts struct {
 	disk      bool
 	noFast    bool
 	noLoop    bool          // Config.DisableEventLoop
+	loops     int           // Config.EventLoops
 	idle      time.Duration // the fast path's idle timeout, when set
 	headWait  time.Duration // its request-head timeout, when set
 	grace     time.Duration
@@ -59,7 +60,7 @@ func serveEdge(t *testing.T, org *testOrigin, o edgeOpts) *servedEdge {
 	t.Helper()
 	cfg := Config{ID: "e1", POP: "tst", CacheMem: 16 << 20, MaxObject: o.maxObject,
 		Logger: slog.New(slog.NewTextHandler(io.Discard, nil)), DisableFastPath: o.noFast,
-		DisableEventLoop: o.noLoop}
+		DisableEventLoop: o.noLoop, EventLoops: o.loops}
 	if o.cacheMem > 0 {
 		cfg.CacheMem = o.cacheMem
 	}

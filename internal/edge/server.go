@@ -33,6 +33,12 @@ type Config struct {
 	// DisableEventLoop keeps the fast path's plain connections on
 	// goroutines instead of the edge's own epoll loops (Linux only).
 	DisableEventLoop bool
+	// EventLoops is how many event loops serve those connections; 0 means
+	// one per core the Go runtime uses (GOMAXPROCS) but one, and at least
+	// one: the last core is left to everything else an edge does (misses,
+	// TLS, HTTP/2, the engine), and the loops' own threads do not
+	// outnumber the cores when a load generator shares the machine.
+	EventLoops int
 	// GeoIP gives viewers' countries (geo restriction, CloudFront-Viewer-*
 	// headers); nil: every country is unknown.
 	GeoIP *geo.DB
@@ -252,7 +258,7 @@ func (s *Server) Serve(ctx context.Context, l net.Listener, grace time.Duration)
 	} else {
 		fs = newFastServer(s, l.Addr())
 		if !s.cfg.DisableEventLoop {
-			if err := fs.startLoops(runtime.GOMAXPROCS(0)); err != nil {
+			if err := fs.startLoops(s.eventLoops()); err != nil {
 				s.log.Warn("edge: HTTP/1.1 connections are served by goroutines", "err", err)
 			}
 		}
@@ -277,4 +283,12 @@ func (s *Server) Serve(ctx context.Context, l net.Listener, grace time.Duration)
 		return fmt.Errorf("edge: shutdown: %w", err)
 	}
 	return nil
+}
+
+// eventLoops is the number of event loops to start (Config.EventLoops).
+func (s *Server) eventLoops() int {
+	if s.cfg.EventLoops > 0 {
+		return s.cfg.EventLoops
+	}
+	return max(1, runtime.GOMAXPROCS(0)-1)
 }

@@ -17,16 +17,17 @@ import (
 
 // EdgeConfig is what `pharos edge` was asked for.
 type EdgeConfig struct {
-	NATS      string
-	ID, POP   string
-	HTTPAddr  string
-	DataDir   string
-	CacheMem  int64
-	CacheDisk int64
-	FastPath  bool
-	EventLoop bool // keep fast-path connections in the edge's own epoll loops (Linux)
-	Grace     time.Duration
-	Logger    *slog.Logger
+	NATS       string
+	ID, POP    string
+	HTTPAddr   string
+	DataDir    string
+	CacheMem   int64
+	CacheDisk  int64
+	FastPath   bool
+	EventLoop  bool // keep fast-path connections in the edge's own epoll loops (Linux)
+	EventLoops int  // how many (0: one per core but one, at least one)
+	Grace      time.Duration
+	Logger     *slog.Logger
 	// Placement for the router: where the edge is, the addresses to hand
 	// out (default: the host of HTTPAddr) and the request rate it should
 	// take at most (0: no limit).
@@ -68,7 +69,7 @@ func RunEdge(ctx context.Context, cfg EdgeConfig, out io.Writer) error {
 		cfg.HTTPSAddr = httpsL.Addr().String() // the port redirect-to-https names
 	}
 	ecfg := edge.Config{ID: cfg.ID, POP: cfg.POP, CacheMem: cfg.CacheMem, Logger: cfg.Logger,
-		DisableFastPath: !cfg.FastPath, DisableEventLoop: !cfg.EventLoop}
+		DisableFastPath: !cfg.FastPath, DisableEventLoop: !cfg.EventLoop, EventLoops: cfg.EventLoops}
 	closeGeo, err := viewerOptions(&ecfg, cfg.GeoIP, cfg.TrustForwarded, cfg.HTTPSAddr)
 	if err != nil {
 		return err

@@ -24,22 +24,23 @@ import (
 
 // Config is what `pharos up` was asked for.
 type Config struct {
-	DataDir   string
-	HTTPAddr  string
-	HTTPSAddr string
-	APIAddr   string
-	DNSAddr   string
-	Zone      string
-	Origin    string // optional quick-start origin URL
-	CacheMem  int64
-	CacheDisk int64
-	NATS      string // external NATS URLs; "" embeds one
-	EdgeID    string
-	POP       string
-	Grace     time.Duration // how long in-flight responses may finish on stop
-	FastPath  bool          // answer plain HTTP/1.1 hits on the edge's own fast path
-	EventLoop bool          // keep fast-path connections in the edge's own epoll loops (Linux)
-	GeoIP     string        // MaxMind database placing clients (router) and viewers
+	DataDir    string
+	HTTPAddr   string
+	HTTPSAddr  string
+	APIAddr    string
+	DNSAddr    string
+	Zone       string
+	Origin     string // optional quick-start origin URL
+	CacheMem   int64
+	CacheDisk  int64
+	NATS       string // external NATS URLs; "" embeds one
+	EdgeID     string
+	POP        string
+	Grace      time.Duration // how long in-flight responses may finish on stop
+	FastPath   bool          // answer plain HTTP/1.1 hits on the edge's own fast path
+	EventLoop  bool          // keep fast-path connections in the edge's own epoll loops (Linux)
+	EventLoops int           // how many (0: one per core but one, at least one)
+	GeoIP      string        // MaxMind database placing clients (router) and viewers
 	// DNSOptional lets Run go on without the DNS router when DNSAddr
 	// cannot be bound (the flag was left at its default).
 	DNSOptional bool
@@ -130,7 +131,7 @@ func Run(ctx context.Context, cfg Config, out io.Writer) error {
 	}
 
 	ecfg := edge.Config{ID: cfg.EdgeID, POP: cfg.POP, CacheMem: cfg.CacheMem, Logger: log,
-		DisableFastPath: !cfg.FastPath, DisableEventLoop: !cfg.EventLoop}
+		DisableFastPath: !cfg.FastPath, DisableEventLoop: !cfg.EventLoop, EventLoops: cfg.EventLoops}
 	closeGeo, err := viewerOptions(&ecfg, cfg.GeoIP, cfg.TrustForwarded, cfg.HTTPSAddr)
 	if err != nil {
 		return err
