@@ -25,6 +25,7 @@ func newUpCommand() *cobra.Command {
 			return rf.run(cmd, func(ctx context.Context, log *slog.Logger) error {
 				cfg.Logger = log
 				cfg.CacheMem, cfg.CacheDisk = int64(cacheMem), int64(cacheDisk)
+				node.ApplyMemoryLimit(cfg.CacheMem, log)
 				if cfg.EdgeID == "" {
 					cfg.EdgeID, _ = os.Hostname()
 				}
