@@ -23,8 +23,9 @@
 #      after storing FILL_N objects of FILL_SIZE bytes (bench/fill), on a
 #      fresh instance of each server, one at a time (skip: SKIP_FILL=1)
 #   6. with CORES="k1 k2 ...": 1 KiB hits of Pharos and nginx pinned to
-#      cores 0..k-1 (nginx with k workers; Pharos's GOMAXPROCS follows the
-#      affinity mask), wrk pinned to the other cores with one thread each
+#      cores 0..k-1 (nginx with k workers, Pharos with k event loops; its
+#      GOMAXPROCS follows the affinity mask), wrk pinned to the other cores
+#      with one thread each
 # During every wrk run the CPU time of the server's processes, of wrk and of
 # everything else is sampled from /proc (% of the whole machine).
 #
@@ -717,7 +718,10 @@ scale_rounds() {
 		cpus=0-$((k - 1))
 		wcpus=$k-$((NCPU - 1))
 		threads=${SCALE_THREADS:-$((NCPU - k))}
-		start_pharos "pharos-$k" $((BASE_PORT + 50)) "$cpus"
+		# One event loop per core, as nginx gets one worker per core: the
+		# pinned cores are the server's alone (by default Pharos leaves one
+		# core to everything but hits, and wrk).
+		start_pharos "pharos-$k" $((BASE_PORT + 50)) "$cpus" --event-loops "$k"
 		start_nginx "nginx-$k" $((BASE_PORT + 54)) "$cpus" "$k"
 		for r in $(seq 1 "$ROUNDS"); do
 			order=$(rotate "$r" pharos nginx)
@@ -946,7 +950,7 @@ report() {
 		for k in $CORES; do
 			[ "$k" -lt "$NCPU" ] || continue
 			p=$(median "scale$k.rps" "pharos-$k") n=$(median "scale$k.rps" "nginx-$k")
-			echo "| $k (taskset 0-$((k - 1)), nginx workers: $k) | $(fmt int "$p") | $(fmt int "$n") | $(ratio "$p" "$n") | cores $k-$((NCPU - 1)), -t${SCALE_THREADS:-$((NCPU - k))} |"
+			echo "| $k (taskset 0-$((k - 1)), nginx workers and Pharos event loops: $k) | $(fmt int "$p") | $(fmt int "$n") | $(ratio "$p" "$n") | cores $k-$((NCPU - 1)), -t${SCALE_THREADS:-$((NCPU - k))} |"
 		done
 		p=$(median hit1k.rps pharos) n=$(median hit1k.rps nginx)
 		echo "| all $NCPU (unpinned, shared with wrk; the table above) | $(fmt int "$p") | $(fmt int "$n") | $(ratio "$p" "$n") | -t$THREADS |"
