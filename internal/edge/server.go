@@ -265,10 +265,16 @@ func (s *Server) Serve(ctx context.Context, l net.Listener, grace time.Duration)
 		go func() { errc <- srv.Serve(fs.handoff) }()
 		go func() { errc <- fs.accept(l) }()
 	}
+	var serveErr error
 	select {
 	case err := <-errc:
+		// The listener failed (or was closed): stop as at ctx's end, so that
+		// the event loops and the connections they and net/http hold are
+		// not left running, and return why.
+		if err != nil {
+			serveErr = fmt.Errorf("edge: serve: %w", err)
+		}
 		l.Close()
-		return fmt.Errorf("edge: serve: %w", err)
 	case <-ctx.Done():
 	}
 	sctx, cancel := context.WithTimeout(context.Background(), grace)
@@ -279,6 +285,9 @@ func (s *Server) Serve(ctx context.Context, l net.Listener, grace time.Duration)
 	}
 	err := srv.Shutdown(sctx)
 	s.wg.Wait()
+	if serveErr != nil {
+		return serveErr
+	}
 	if err != nil && !errors.Is(err, context.DeadlineExceeded) {
 		return fmt.Errorf("edge: shutdown: %w", err)
 	}
