@@ -3,6 +3,7 @@
 package edge
 
 import (
+	"bytes"
 	"errors"
 	"fmt"
 	"net"
@@ -51,12 +52,23 @@ type eventLoop struct {
 	// stopped refuses more once the loop has returned. Both under mu.
 	added   []*fastConn
 	stopped bool
-	// byFd and live belong to the loop's goroutine alone.
-	byFd   []*fastConn
-	live   int
+	// byFd, live and out belong to the loop's goroutine alone.
+	byFd []*fastConn
+	live int
+	// out gathers the answers to one connection's batch of requests. It is
+	// lent to that connection's fc.out while the loop answers it (prepareHit
+	// appends there) and taken back after, so that an idle connection keeps
+	// no output buffer however large its last batch was.
+	out []byte
+	// epoch starts the loop's clock: fc.since and the sweep count monotonic
+	// time from it, so that a step of the wall clock neither closes every
+	// connection at once nor keeps them past their timeouts.
+	epoch  time.Time
 	events [loopEvents]unix.EpollEvent
 	one    [8]byte // the eventfd's increment
-	iov    [len(fastConn{}.vec) + 1]unix.Iovec
+	// iov is one writev's vector: a head and up to len(fc.vec) chunks of
+	// a body; a body of more chunks is written in several.
+	iov [len(fastConn{}.vec) + 1]unix.Iovec
 }
 
 // startLoops starts n event loops; on an error, none.
@@ -90,7 +102,7 @@ func newEventLoop(fs *fastServer) (*eventLoop, error) {
 		unix.Close(epfd)
 		return nil, fmt.Errorf("edge: event loop: eventfd: %w", err)
 	}
-	l := &eventLoop{fs: fs, epfd: epfd, wake: wake}
+	l := &eventLoop{fs: fs, epfd: epfd, wake: wake, out: make([]byte, 0, 16<<10), epoch: time.Now()}
 	if err := unix.SetNonblock(epfd, true); err != nil {
 		l.closeFds()
 		return nil, fmt.Errorf("edge: event loop: epoll set non-blocking: %w", err)
@@ -136,8 +148,8 @@ func (fs *fastServer) toLoop(c net.Conn) bool {
 		return false
 	}
 	c.Close() // the duplicate keeps the connection open; O_NONBLOCK is shared
-	fc := newFastConn()
-	fc.fd = fd
+	// No fc.out: the loop lends its own while it answers (eventLoop.out).
+	fc := &fastConn{fd: fd, buf: make([]byte, fastBufSize), key: make([]byte, 0, 256)}
 	fs.loops[fs.nextLoop.Add(1)%uint32(len(fs.loops))].add(fc)
 	return true
 }
@@ -192,7 +204,7 @@ func (l *eventLoop) run() {
 			return
 		}
 		t := time.Now()
-		now := t.UnixNano()
+		now := int64(t.Sub(l.epoch))
 		for i := range max(n, 0) {
 			fd := int(l.events[i].Fd)
 			if fd == l.wake {
@@ -259,26 +271,34 @@ func (l *eventLoop) ready(fc *fastConn, now int64) {
 // answer answers the whole requests buffered on fc while they are memory
 // hits, then writes the answers at once.
 func (l *eventLoop) answer(fc *fastConn, now int64) {
+	fc.out = l.out[:0]
+	if l.answerBuffered(fc, now) {
+		l.reclaim(fc)
+	}
+}
+
+// answerBuffered does answer's work; false when fc has left the loop
+// (closed, or moved to a goroutine, which owns fc from then on).
+func (l *eventLoop) answerBuffered(fc *fastConn, now int64) bool {
 	fs := l.fs
-	fc.out = fc.out[:0]
 	for {
 		head, next, ok, err := fc.scanHead()
-		if err != nil || !ok {
-			if err != nil {
-				l.toGoroutine(fc, true) // it answers 431
-				return
-			}
+		if err != nil {
+			l.toGoroutine(fc, true) // it answers 431
+			return false
+		}
+		if !ok {
 			break
 		}
 		parseHead(head, &fc.req)
 		if fc.req.bad || fc.req.punt {
 			l.toGoroutine(fc, true)
-			return
+			return false
 		}
 		h, body, hit := fs.prepareHit(fc, false)
 		if !hit {
 			l.toGoroutine(fc, true)
-			return
+			return false
 		}
 		fc.start = next
 		fc.since = now
@@ -289,60 +309,89 @@ func (l *eventLoop) answer(fc *fastConn, now int64) {
 					fc.out = append(fc.out, c...)
 				}
 			} else if !l.write(fc, h.chunks) {
-				return
+				return false
 			}
 		}
 		if fc.closeAfter {
 			break
 		}
 		if len(fc.out) >= loopOutMax && !l.write(fc, nil) {
-			return
+			return false
 		}
 	}
 	if len(fc.out) > 0 && !l.write(fc, nil) {
-		return
+		return false
 	}
 	if fc.closeAfter {
 		l.close(fc)
+		return false
+	}
+	return true
+}
+
+// reclaim takes the loop's output buffer back from fc, and forgets the
+// chunks of fc's last hit (fc.vec), which would otherwise keep the body of
+// an object evicted since alive for as long as fc is idle. fc.out is nil
+// but while the loop answers fc, so this does nothing to a connection
+// given to the loop and not yet answered (add, takeAdded, stop).
+func (l *eventLoop) reclaim(fc *fastConn) {
+	if fc.out != nil {
+		l.out, fc.out = fc.out[:0], nil
+		clear(fc.vec[:])
 	}
 }
 
 // write writes fc.out and then body, all of it or, when the socket takes
 // less, moves the connection to a goroutine with the rest to write (false).
+// A body goes in writevs of at most len(l.iov) iovecs: it may have more
+// chunks than one writev takes (IOV_MAX), and l.iov never grows.
 func (l *eventLoop) write(fc *fastConn, body [][]byte) bool {
-	var n int
-	var errno syscall.Errno
-	total := len(fc.out)
-	if len(body) == 0 {
-		n, errno = rawWrite(fc.fd, fc.out)
-	} else {
-		iov := appendIovec(l.iov[:0], fc.out)
-		for _, b := range body {
-			iov = appendIovec(iov, b)
-			total += len(b)
+	head := fc.out
+	for {
+		var n int
+		var errno syscall.Errno
+		total, rest := len(head), body
+		if len(body) == 0 {
+			n, errno = rawWrite(fc.fd, head)
+		} else {
+			iov := appendIovec(l.iov[:0], head)
+			for len(rest) > 0 && len(iov) < len(l.iov) {
+				iov = appendIovec(iov, rest[0])
+				total += len(rest[0])
+				rest = rest[1:]
+			}
+			n, errno = rawWritev(fc.fd, iov)
+			clear(iov) // keep no body alive from here
 		}
-		n, errno = rawWritev(fc.fd, iov)
-		clear(iov) // keep no body alive from here
-	}
-	if errno != 0 {
-		if errno != unix.EAGAIN && errno != unix.EINTR {
-			l.close(fc)
+		if errno != 0 {
+			if errno != unix.EAGAIN && errno != unix.EINTR {
+				l.close(fc)
+				return false
+			}
+			n = 0
+		}
+		if n < total {
+			l.moveRest(fc, head, body, n)
 			return false
 		}
-		n = 0
+		if len(rest) == 0 {
+			fc.out = fc.out[:0]
+			return true
+		}
+		head, body = nil, rest
 	}
-	if n == total {
-		fc.out = fc.out[:0]
-		return true
-	}
-	// The rest: a copy of the head's part (fc.out is reused), the body's
-	// chunks as they are (stored bytes are never modified).
+}
+
+// moveRest moves fc to a goroutine that writes what is left of head and
+// body after their first n bytes: a copy of head's part (it is the loop's
+// buffer), body's chunks as they are (stored bytes are never modified).
+func (l *eventLoop) moveRest(fc *fastConn, head []byte, body [][]byte, n int) {
 	var rest net.Buffers
-	if n < len(fc.out) {
-		rest = append(rest, append([]byte(nil), fc.out[n:]...))
+	if n < len(head) {
+		rest = append(rest, bytes.Clone(head[n:]))
 		n = 0
 	} else {
-		n -= len(fc.out)
+		n -= len(head)
 	}
 	for _, b := range body {
 		if n >= len(b) {
@@ -355,7 +404,6 @@ func (l *eventLoop) write(fc *fastConn, body [][]byte) bool {
 	fc.out = fc.out[:0]
 	fc.pending = rest
 	l.toGoroutine(fc, true)
-	return false
 }
 
 // toGoroutine moves fc from the loop to a goroutine of the ordinary fast
@@ -369,9 +417,9 @@ func (l *eventLoop) toGoroutine(fc *fastConn, inSet bool) {
 	fc.fd = -1
 	l.fs.s.metrics.loopMoves.Add(1)
 	if len(fc.out) > 0 { // answers to earlier pipelined requests
-		fc.pending = append(net.Buffers{append([]byte(nil), fc.out...)}, fc.pending...)
-		fc.out = fc.out[:0]
+		fc.pending = append(net.Buffers{bytes.Clone(fc.out)}, fc.pending...)
 	}
+	l.reclaim(fc) // before fc is another goroutine's
 	f := os.NewFile(uintptr(fd), "")
 	c, err := net.FileConn(f) // a duplicate, in Go's poller
 	f.Close()
@@ -392,6 +440,7 @@ func (l *eventLoop) forget(fc *fastConn) {
 
 func (l *eventLoop) close(fc *fastConn) {
 	l.forget(fc)
+	l.reclaim(fc)
 	unix.Close(fc.fd) // the only descriptor of the socket: epoll drops it too
 	fc.fd = -1
 }

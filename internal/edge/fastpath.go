@@ -128,8 +128,9 @@ type fastConn struct {
 	closeAfter bool
 	idle       atomic.Bool // waiting for a request (shutdown wakes it)
 	deadline   time.Time   // the read deadline last set on c
-	// since is when the loop last read from the connection (Unix ns), or
-	// saw the first byte of a request still incomplete.
+	// since is when the loop took the connection, last answered on it, or
+	// saw the first byte of a request still incomplete (monotonic ns on
+	// the loop's clock).
 	since int64
 }
 
