@@ -4,17 +4,21 @@ package edge
 
 import (
 	"bufio"
+	"bytes"
 	"context"
 	"errors"
 	"fmt"
 	"io"
 	"log/slog"
+	"math/rand/v2"
 	"net"
 	"net/http"
+	"os"
 	"runtime"
 	"strconv"
 	"strings"
 	"sync/atomic"
+	"syscall"
 	"testing"
 	"time"
 	"weak"
@@ -24,7 +28,8 @@ import (
 
 // These tests review the event loops (eventloop_linux.go) against what
 // clients and the process can do to them: bodies of many chunks, memory an
-// idle connection keeps, a failing listener.
+// idle connection keeps, a failing listener, resets, half-closes, exact
+// limits, and a seeded random mix of requests split at random bytes.
 
 // reviewOrigin serves bodies of known bytes (fpBody's pattern) at
 // /b/<size>, and "body of <uri>" elsewhere. It writes a body in 32 KiB
@@ -300,4 +305,285 @@ func TestEventLoopIdleConnKeepsNoBody(t *testing.T) {
 	if kept > 0 {
 		t.Errorf("an idle connection keeps %d of the purged body's %d chunks alive", kept, len(weakChunks))
 	}
+}
+
+// A request head of exactly 20,480 bytes (CloudFront's limit, the blank
+// line included) is answered in the loop; one byte more gets 431.
+func TestEventLoopHeadLimitExact(t *testing.T) {
+	org := fpOrigin(t, nil)
+	e := serveEdge(t, org, edgeOpts{})
+	fill(t, e, "/obj/x", false)
+	padded := func(size int) string {
+		r := rq("GET", "/obj/x", "X-Pad: ")
+		return rq("GET", "/obj/x", "X-Pad: "+strings.Repeat("p", size-len(r)))
+	}
+	if n := len(padded(maxRequestHead)); n != maxRequestHead {
+		t.Fatalf("padded head is %d bytes", n)
+	}
+	base := e.s.Stats().LoopMoves
+	rc := dialRaw(t, e.addr)
+	rc.send(rq("GET", "/obj/x") + padded(maxRequestHead) + rq("HEAD", "/obj/x"))
+	for i, head := range []bool{false, false, true} {
+		r := rc.read(head)
+		wantResp(t, fmt.Sprint("#", i), r, 200, xHit, nil)
+		if !r.fast() {
+			t.Errorf("#%d: not answered by the fast path", i)
+		}
+	}
+	waitLoop(t, e.s, 1, base) // all three in the loop
+	rc.send(padded(maxRequestHead + 1))
+	r := rc.read(false)
+	if r.status != http.StatusRequestHeaderFieldsTooLarge {
+		t.Errorf("a %d-byte head: status %d, want 431", maxRequestHead+1, r.status)
+	}
+	rc.expectEOF(2 * time.Second)
+}
+
+// Clients that reset the connection in the middle of pipelined answers, or
+// half-close after their requests: the loop drops the first without harm
+// to the process (no SIGPIPE, no descriptor left behind) and answers the
+// second in full before it closes.
+func TestEventLoopResetAndHalfClose(t *testing.T) {
+	org := reviewOrigin(t)
+	e := serveEdge(t, org, edgeOpts{})
+	const big = "/b/40960" // written with writev, not copied
+	fillBig(t, e, big)
+	fill(t, e, "/obj/h", false)
+	reqs := strings.Repeat(rq("GET", big)+rq("GET", "/obj/h"), 40)
+	for range 20 {
+		c, err := net.DialTimeout("tcp", e.addr, 5*time.Second)
+		if err != nil {
+			t.Fatal(err)
+		}
+		c.SetDeadline(time.Now().Add(5 * time.Second))
+		io.WriteString(c, reqs)
+		c.Read(make([]byte, 100)) // answers have started
+		c.(*net.TCPConn).SetLinger(0)
+		c.Close() // RST
+	}
+	for range 5 {
+		rc := dialRaw(t, e.addr)
+		rc.send(rq("GET", "/obj/h") + rq("HEAD", big) + rq("GET", big))
+		rc.c.(*net.TCPConn).CloseWrite()
+		wantResp(t, "half-closed #0", rc.read(false), 200, xHit, []byte("body of /obj/h"))
+		wantResp(t, "half-closed #1", rc.read(true), 200, xHit, nil)
+		r := rc.read(true)
+		wantResp(t, "half-closed #2", r, 200, xHit, nil)
+		if err := readPattern(rc.br, 40960); err != nil {
+			t.Fatal(err)
+		}
+		rc.expectEOF(2 * time.Second)
+	}
+	if !waitFor(5*time.Second, func() bool { return e.s.Stats().LoopConns == 0 }) {
+		t.Errorf("the loops hold %d connections after their clients left", e.s.Stats().LoopConns)
+	}
+	r := fetch(t, e, rq("GET", "/obj/h"))
+	wantResp(t, "after", r, 200, xHit, []byte("body of /obj/h"))
+}
+
+// A seeded random mix on a few connections at once: pipelines of hits
+// (bodies copied beside their heads, written with writev, larger than the
+// socket takes), HEADs, misses, HTTP/1.0 with and without keep-alive, heads
+// of up to 6 KiB and Connection: close, sent in pieces cut at random bytes
+// with random pauses. Every answer must come in order with its own body,
+// and a connection that asked to close must close after its answer.
+// PHAROS_LOOP_SEED repeats a run.
+func TestEventLoopRandomPipelines(t *testing.T) {
+	seed := time.Now().UnixNano()
+	if v := os.Getenv("PHAROS_LOOP_SEED"); v != "" {
+		var err error
+		if seed, err = strconv.ParseInt(v, 10, 64); err != nil {
+			t.Fatalf("PHAROS_LOOP_SEED: %v", err)
+		}
+	}
+	t.Logf("seed %d", seed)
+	org := reviewOrigin(t)
+	e := serveEdge(t, org, edgeOpts{loops: 2, cacheMem: 64 << 20, maxObject: 8 << 20})
+	// The last is larger than a fresh loopback socket's send buffer (about
+	// 1.3 MiB): the loop's write of it comes up short.
+	hits := []string{"/obj/r1", "/obj/r2", "/b/10240", "/b/40960", "/b/307200", "/b/2097152"}
+	for _, h := range hits {
+		if strings.HasPrefix(h, "/b/") {
+			fillBig(t, e, h)
+		} else {
+			fill(t, e, h, false)
+		}
+	}
+	const workers = 4
+	deadline := time.Now().Add(1500 * time.Millisecond)
+	var misses, pipelines atomic.Int64
+	errs := make(chan error, workers)
+	for w := range workers {
+		go func() {
+			rng := rand.New(rand.NewPCG(uint64(seed), uint64(w)))
+			for n := 0; n < 200 && time.Now().Before(deadline); n++ {
+				if err := randomPipeline(e.addr, rng, hits, &misses); err != nil {
+					errs <- fmt.Errorf("worker %d, pipeline %d: %w", w, n, err)
+					return
+				}
+				pipelines.Add(1)
+			}
+			errs <- nil
+		}()
+	}
+	for range workers {
+		if err := <-errs; err != nil {
+			t.Errorf("seed %d: %v", seed, err)
+		}
+	}
+	st := e.s.Stats()
+	t.Logf("%d pipelines, %d misses; %d connections moved from a loop", pipelines.Load(), misses.Load(), st.LoopMoves)
+	if !waitFor(5*time.Second, func() bool { return e.s.Stats().LoopConns == 0 }) {
+		t.Errorf("the loops hold %d connections after every client closed", e.s.Stats().LoopConns)
+	}
+}
+
+// pipelineStep is one request of a random pipeline and what answers it.
+type pipelineStep struct {
+	target string
+	head   bool // HEAD: no body
+	closes bool // the connection ends after this answer
+	close  bool // with Connection: close (HTTP/1.1)
+}
+
+// randomPipeline sends 1 to 24 random requests on a new connection, cut at
+// random bytes, and checks the answers.
+func randomPipeline(addr string, rng *rand.Rand, hits []string, misses *atomic.Int64) error {
+	n := 1 + rng.IntN(24)
+	steps := make([]pipelineStep, n)
+	missAt := -1 // one pipeline in three has a miss, which moves it out of its loop
+	if rng.IntN(3) == 0 {
+		missAt = rng.IntN(n)
+	}
+	var wire strings.Builder
+	for i := range steps {
+		s := &steps[i]
+		last := i == n-1
+		method := "GET"
+		switch {
+		case i == missAt:
+			s.target = fmt.Sprintf("/obj/miss-%d", misses.Add(1))
+		case rng.IntN(5) == 0:
+			s.target, s.head, method = hits[rng.IntN(len(hits))], true, "HEAD"
+		case rng.IntN(12) == 0:
+			s.target = hits[len(hits)-1]
+		default:
+			s.target = hits[rng.IntN(len(hits)-1)]
+		}
+		var fields []string
+		if rng.IntN(5) == 0 {
+			fields = append(fields, "X-Pad: "+strings.Repeat("p", rng.IntN(6<<10)))
+		}
+		http10 := rng.IntN(8) == 0
+		switch {
+		case http10 && last && rng.IntN(2) == 0:
+			s.closes = true // HTTP/1.0 without keep-alive
+		case http10:
+			fields = append(fields, "Connection: keep-alive")
+		case last && rng.IntN(3) == 0:
+			s.closes, s.close = true, true
+			fields = append(fields, "Connection: close")
+		}
+		req := rq(method, s.target, fields...)
+		if http10 {
+			req = strings.Replace(req, "HTTP/1.1", "HTTP/1.0", 1)
+		}
+		wire.WriteString(req)
+	}
+	// The cuts and pauses, drawn before the writer runs (rng is not shared).
+	type piece struct {
+		end   int
+		pause time.Duration
+	}
+	var pieces []piece
+	for off := 0; off < wire.Len(); {
+		m := 1 + rng.IntN(2048)
+		if rng.IntN(3) == 0 {
+			m = 1 + rng.IntN(16)
+		}
+		off = min(off+m, wire.Len())
+		var pause time.Duration
+		if rng.IntN(6) == 0 {
+			pause = time.Duration(rng.IntN(1500)) * time.Microsecond
+		}
+		pieces = append(pieces, piece{off, pause})
+	}
+
+	// A small receive buffer and pauses in reading, now and then, so that
+	// the loop's writes come up short and the rest moves to a goroutine.
+	d := net.Dialer{Timeout: 5 * time.Second}
+	if rng.IntN(3) == 0 {
+		rcvbuf := 2<<10 + rng.IntN(32<<10)
+		d.Control = func(_, _ string, rc syscall.RawConn) error {
+			return rc.Control(func(fd uintptr) {
+				syscall.SetsockoptInt(int(fd), syscall.SOL_SOCKET, syscall.SO_RCVBUF, rcvbuf)
+			})
+		}
+	}
+	readPauses := make([]time.Duration, n)
+	for i := range readPauses {
+		if rng.IntN(8) == 0 {
+			readPauses[i] = time.Duration(rng.IntN(3000)) * time.Microsecond
+		}
+	}
+	c, err := d.Dial("tcp", addr)
+	if err != nil {
+		return err
+	}
+	defer c.Close()
+	c.SetDeadline(time.Now().Add(10 * time.Second))
+	written := make(chan struct{})
+	go func() {
+		defer close(written)
+		data, prev := wire.String(), 0
+		for _, p := range pieces {
+			if _, err := io.WriteString(c, data[prev:p.end]); err != nil {
+				return // the server closed after Connection: close
+			}
+			prev = p.end
+			time.Sleep(p.pause)
+		}
+	}()
+	defer func() { <-written }()
+	br := bufio.NewReader(c)
+	for i, s := range steps {
+		time.Sleep(readPauses[i])
+		r, err := readRawResp(br, s.head)
+		if err != nil {
+			return fmt.Errorf("#%d %s: %w", i, s.target, err)
+		}
+		if err := checkPipelineAnswer(s, r); err != nil {
+			return fmt.Errorf("#%d of %d: %w", i, n, err)
+		}
+		if s.closes {
+			if b, err := br.ReadByte(); !errors.Is(err, io.EOF) {
+				return fmt.Errorf("#%d %s: want the connection closed, read %q, %v", i, s.target, b, err)
+			}
+		}
+	}
+	return nil
+}
+
+var body2M = fpBody(2 << 20)
+
+// checkPipelineAnswer checks r against what step s asked for.
+func checkPipelineAnswer(s pipelineStep, r *rawResp) error {
+	want := []byte("body of " + s.target)
+	if size, ok := strings.CutPrefix(s.target, "/b/"); ok {
+		n, _ := strconv.Atoi(size)
+		want = body2M[:n]
+	}
+	if r.status != 200 {
+		return fmt.Errorf("%s: status %d", s.target, r.status)
+	}
+	if cl := r.get("Content-Length"); cl != strconv.Itoa(len(want)) {
+		return fmt.Errorf("%s: Content-Length %q, want %d", s.target, cl, len(want))
+	}
+	if !s.head && !bytes.Equal(r.body, want) {
+		return fmt.Errorf("%s: body %d bytes %.40q, want %d bytes %.40q", s.target, len(r.body), r.body, len(want), want)
+	}
+	if s.close && r.get("Connection") != "close" {
+		return fmt.Errorf("%s: Connection %q, want close", s.target, r.get("Connection"))
+	}
+	return nil
 }
