@@ -446,7 +446,10 @@ func (l *eventLoop) close(fc *fastConn) {
 }
 
 // sweep closes connections idle longer than idleTimeout and those whose
-// request head has taken longer than headTimeout to arrive.
+// request head has taken longer than headTimeout to arrive. An idle
+// connection whose buffer a large head grew (room: up to 24 KiB) goes back
+// to one of the default size, as nginx frees its large header buffers at
+// keep-alive: at most once a second per connection, off the request path.
 func (l *eventLoop) sweep(now int64) {
 	if l.live == 0 {
 		return
@@ -460,8 +463,12 @@ func (l *eventLoop) sweep(now int64) {
 		if fc.end > fc.start {
 			limit = head
 		}
-		if now-fc.since > limit {
+		switch {
+		case now-fc.since > limit:
 			l.close(fc)
+		case fc.end == fc.start && len(fc.buf) > fastBufSize:
+			fc.buf, fc.start, fc.end = make([]byte, fastBufSize), 0, 0
+			fc.req = fastRequest{} // its views of the old buffer would keep it
 		}
 	}
 }

@@ -587,3 +587,51 @@ func checkPipelineAnswer(s pipelineStep, r *rawResp) error {
 	}
 	return nil
 }
+
+// An idle connection goes back to a read buffer of the default size: one
+// large request head (up to 20 KiB, which grows the buffer to 24 KiB) does
+// not cost the connection that much memory for as long as it stays open.
+func TestEventLoopIdleConnsShrinkTheirBuffers(t *testing.T) {
+	org := fpOrigin(t, nil)
+	e := serveEdge(t, org, edgeOpts{})
+	fill(t, e, "/obj/g", false)
+	const conns = 256
+	base := e.s.Stats().LoopMoves
+	cs := make([]net.Conn, conns)
+	for i := range cs {
+		c, err := net.DialTimeout("tcp", e.addr, 5*time.Second)
+		if err != nil {
+			t.Fatal(err)
+		}
+		t.Cleanup(func() { c.Close() })
+		cs[i] = c
+	}
+	waitLoop(t, e.s, conns, base)
+	heap := func() int64 {
+		var ms runtime.MemStats
+		runtime.GC()
+		runtime.ReadMemStats(&ms)
+		return int64(ms.HeapAlloc)
+	}
+	before := heap()
+	req := rq("GET", "/obj/g", "X-Pad: "+strings.Repeat("p", 18<<10))
+	var buf [4 << 10]byte
+	for _, c := range cs {
+		c.SetDeadline(time.Now().Add(10 * time.Second))
+		if _, err := io.WriteString(c, req); err != nil {
+			t.Fatal(err)
+		}
+		r, err := readRawResp(bufio.NewReaderSize(c, len(buf)), false)
+		if err != nil || string(r.body) != "body of /obj/g" {
+			t.Fatalf("%v %v", r, err)
+		}
+	}
+	waitLoop(t, e.s, conns, base) // answered in the loops
+	var grown int64
+	if !waitFor(3*time.Second, func() bool {
+		grown = heap() - before
+		return grown < 1<<20
+	}) {
+		t.Errorf("%d idle connections keep %d KiB each after a head of 18 KiB", conns, grown/conns>>10)
+	}
+}
