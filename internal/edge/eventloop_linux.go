@@ -34,6 +34,7 @@ const (
 	loopTick   = time.Second // longest wait, so that timeouts are swept
 	loopCopy   = 16 << 10    // bodies up to this are copied beside the head: one write
 	loopOutMax = 128 << 10   // answers to pipelined requests gathered before a write
+	loopIovMax = 1024        // iovecs in one writev: Linux's UIO_MAXIOV (EINVAL beyond)
 )
 
 // eventLoop serves connections from one epoll set on one goroutine.
@@ -66,9 +67,9 @@ type eventLoop struct {
 	epoch  time.Time
 	events [loopEvents]unix.EpollEvent
 	one    [8]byte // the eventfd's increment
-	// iov is one writev's vector: a head and up to len(fc.vec) chunks of
-	// a body; a body of more chunks is written in several.
-	iov [len(fastConn{}.vec) + 1]unix.Iovec
+	// iov is one writev's vector: a head and a body's chunks, as many as
+	// Linux takes in one call (UIO_MAXIOV); a body of more goes in several.
+	iov [loopIovMax]unix.Iovec
 }
 
 // startLoops starts n event loops; on an error, none.
