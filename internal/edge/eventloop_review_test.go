@@ -341,8 +341,9 @@ func TestEventLoopHeadLimitExact(t *testing.T) {
 
 // Clients that reset the connection in the middle of pipelined answers, or
 // half-close after their requests: the loop drops the first without harm
-// to the process (no SIGPIPE, no descriptor left behind) and answers the
-// second in full before it closes.
+// to the process (its writes get EPIPE or ECONNRESET, no SIGPIPE; no
+// connection is left in a loop) and answers the second in full before it
+// closes.
 func TestEventLoopResetAndHalfClose(t *testing.T) {
 	org := reviewOrigin(t)
 	e := serveEdge(t, org, edgeOpts{})
