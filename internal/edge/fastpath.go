@@ -9,6 +9,7 @@ import (
 	"net/http"
 	"sync"
 	"sync/atomic"
+	"syscall"
 	"time"
 	"unsafe"
 )
@@ -141,19 +142,27 @@ func newFastConn() *fastConn {
 // accept serves connections from l until it is closed.
 func (fs *fastServer) accept(l net.Listener) error {
 	defer close(fs.accepted)
+	var backoff time.Duration
 	for {
 		c, err := l.Accept()
 		if err != nil {
 			if fs.closing.Load() || errors.Is(err, net.ErrClosed) {
 				return nil
 			}
-			var ne net.Error
-			if errors.As(err, &ne) && ne.Timeout() {
-				time.Sleep(5 * time.Millisecond) // e.g. out of file descriptors
+			if acceptCanRetry(err) {
+				// Out of descriptors or kernel memory, or a connection that
+				// went away before it was accepted: the edge goes on serving
+				// the connections it has and tries again, as net/http does.
+				backoff = min(max(2*backoff, 5*time.Millisecond), time.Second)
+				if backoff == 5*time.Millisecond {
+					fs.s.log.Warn("edge: accept failed; retrying", "err", err)
+				}
+				time.Sleep(backoff)
 				continue
 			}
 			return err
 		}
+		backoff = 0
 		if fs.loops != nil && fs.toLoop(c) {
 			continue
 		}
@@ -220,6 +229,21 @@ func (fs *fastServer) serve(fc *fastConn) {
 }
 
 var errHeadTooLarge = errors.New("request head too large")
+
+// acceptCanRetry reports whether an accept error passes: a timeout, or
+// running out of descriptors or buffers, or a peer that reset first.
+func acceptCanRetry(err error) bool {
+	var ne net.Error
+	if errors.As(err, &ne) && ne.Timeout() {
+		return true
+	}
+	for _, e := range []error{syscall.EMFILE, syscall.ENFILE, syscall.ENOBUFS, syscall.ENOMEM, syscall.ECONNABORTED} {
+		if errors.Is(err, e) {
+			return true
+		}
+	}
+	return false
+}
 
 // lingerClose lets a client that is still sending read our error answer:
 // close our side for writing, then discard what it sends for a moment
@@ -354,6 +378,10 @@ func (fs *fastServer) hit(fc *fastConn) bool {
 		// fixed backing array each time.
 		fc.wv = append(append(fc.wvArr[:0], fc.out), h.chunks...)
 		_, err = fc.wv.WriteTo(fc.c) // writev(2)
+		// Keep no view of the body: the object may be purged while the
+		// connection idles.
+		clear(fc.vec[:])
+		clear(fc.wvArr[:])
 	}
 	if err != nil {
 		fc.req.close = true

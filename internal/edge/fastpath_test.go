@@ -12,11 +12,13 @@ import (
 	"net/http"
 	"net/http/httputil"
 	"net/textproto"
+	"os"
 	"slices"
 	"strconv"
 	"strings"
 	"sync"
 	"sync/atomic"
+	"syscall"
 	"testing"
 	"time"
 
@@ -1438,5 +1440,45 @@ func TestServeDisableFastPathShutdownError(t *testing.T) {
 		case <-time.After(10 * time.Second):
 			t.Fatalf("stop #%d: Serve did not return", i)
 		}
+	}
+}
+
+// errListener fails its first n accepts with err, then accepts from l.
+type errListener struct {
+	net.Listener
+	n   atomic.Int32
+	err error
+}
+
+func (l *errListener) Accept() (net.Conn, error) {
+	if l.n.Add(-1) >= 0 {
+		return nil, l.err
+	}
+	return l.Listener.Accept()
+}
+
+// Running out of descriptors (EMFILE) stops accepting for a moment, not
+// the edge: the accept loop backs off and serves the next connection.
+// The listener is a real one behind a wrapper that fails first, as a
+// process at its descriptor limit sees.
+func TestFastPathAcceptOutOfDescriptors(t *testing.T) {
+	org := fpOrigin(t, nil)
+	e := serveEdge(t, org, edgeOpts{})
+	fill(t, e, "/obj/a", false)
+	ln, err := net.Listen("tcp", "127.0.0.1:0")
+	if err != nil {
+		t.Fatal(err)
+	}
+	el := &errListener{Listener: ln, err: &net.OpError{Op: "accept", Net: "tcp", Err: os.NewSyscallError("accept4", syscall.EMFILE)}}
+	el.n.Store(4)
+	ctx, cancel := context.WithCancel(context.Background())
+	done := make(chan error, 1)
+	go func() { done <- e.s.Serve(ctx, el, time.Second) }()
+	rc := dialRaw(t, ln.Addr().String())
+	rc.send(rq("GET", "/obj/a"))
+	wantResp(t, "after EMFILE", rc.read(false), 200, xHit, []byte("body of /obj/a"))
+	cancel()
+	if err := <-done; err != nil {
+		t.Fatalf("Serve: %v", err)
 	}
 }
