@@ -302,6 +302,7 @@ func (l *eventLoop) answerBuffered(fc *fastConn, now int64) bool {
 			return false
 		}
 		fc.start = next
+		fc.served = true
 		fc.since = now
 		fc.closeAfter = fc.req.close || fs.closing.Load()
 		if body {
@@ -461,7 +462,7 @@ func (l *eventLoop) sweep(now int64) {
 			continue
 		}
 		limit := idle
-		if fc.end > fc.start {
+		if fc.end > fc.start || !fc.served {
 			limit = head
 		}
 		switch {

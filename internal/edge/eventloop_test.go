@@ -190,3 +190,24 @@ func TestEventLoopShutdownFinishesARequest(t *testing.T) {
 		t.Fatal(err)
 	}
 }
+
+// A connection that never sends a request has the request-head timeout,
+// not the idle one, on both ways of holding a connection; one that has been
+// answered waits the idle timeout.
+func TestFastPathSilentConnectionTimesOut(t *testing.T) {
+	for _, noLoop := range []bool{false, true} {
+		t.Run(fmt.Sprintf("loops off %v", noLoop), func(t *testing.T) {
+			org := fpOrigin(t, nil)
+			e := serveEdge(t, org, edgeOpts{noLoop: noLoop, idle: 10 * time.Second, headWait: 300 * time.Millisecond})
+			fill(t, e, "/obj/q", false)
+			answered := dialRaw(t, e.addr)
+			answered.send(rq("GET", "/obj/q"))
+			answered.read(false)
+			silent := dialRaw(t, e.addr)
+			silent.expectEOF(3 * time.Second) // 300 ms, then the next sweep
+			answered.expectOpen(100 * time.Millisecond)
+			answered.send(rq("GET", "/obj/q"))
+			wantResp(t, "answered, later", answered.read(false), 200, xHit, []byte("body of /obj/q"))
+		})
+	}
+}

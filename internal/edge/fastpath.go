@@ -133,6 +133,11 @@ type fastConn struct {
 	// saw the first byte of a request still incomplete (monotonic ns on
 	// the loop's clock).
 	since int64
+	// served is set once a request has been answered: until then the
+	// connection has headTimeout, not idleTimeout, to send one (as
+	// net/http's ReadHeaderTimeout runs from the connection's start), so
+	// that connections opened and left silent do not pile up.
+	served bool
 }
 
 func newFastConn() *fastConn {
@@ -222,6 +227,7 @@ func (fs *fastServer) serve(fc *fastConn) {
 			return
 		}
 		fc.start = headEnd
+		fc.served = true
 		if fc.req.close || fs.closing.Load() {
 			return
 		}
@@ -315,7 +321,11 @@ func (fc *fastConn) readHead(fs *fastServer) ([]byte, int, error) {
 			}
 		} else {
 			fc.idle.Store(true)
-			fc.setDeadline(time.Now().Add(fs.idleTimeout))
+			wait := fs.idleTimeout
+			if !fc.served {
+				wait = fs.headTimeout
+			}
+			fc.setDeadline(time.Now().Add(wait))
 			if fs.closing.Load() {
 				return nil, 0, net.ErrClosed
 			}
