@@ -185,6 +185,9 @@ func TestEventLoopShutdownFinishesARequest(t *testing.T) {
 	partial.send(req[12:])
 	r := partial.read(false)
 	wantResp(t, "finished after shutdown began", r, 200, xHit, []byte("body of /obj/d"))
+	if r.get("Connection") != "close" {
+		t.Errorf("the last answer before the close: Connection %q, want close", r.get("Connection"))
+	}
 	partial.expectEOF(2 * time.Second)
 	if err := <-stopped; err != nil {
 		t.Fatal(err)

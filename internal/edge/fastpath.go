@@ -417,6 +417,9 @@ func (fs *fastServer) prepareHit(fc *fastConn, disk bool) (h fastHit, body, ok b
 		return h, false, false
 	}
 	out := s.appendFastHead(fc.out, &h)
+	if fs.closing.Load() {
+		r.close = true // the last answer on this connection: say so
+	}
 	switch {
 	case r.close && !r.http10:
 		out = append(out, "Connection: close\r\n"...)
