@@ -304,7 +304,7 @@ func (l *eventLoop) answerBuffered(fc *fastConn, now int64) bool {
 		fc.start = next
 		fc.served = true
 		fc.since = now
-		fc.closeAfter = fc.req.close || fs.closing.Load()
+		fc.closeAfter = fc.req.close // prepareHit sets it while the edge shuts down
 		if body {
 			if size := hitBodySize(h.o, nil, h.chunks); size <= loopCopy {
 				for _, c := range h.chunks {

@@ -228,7 +228,7 @@ func (fs *fastServer) serve(fc *fastConn) {
 		}
 		fc.start = headEnd
 		fc.served = true
-		if fc.req.close || fs.closing.Load() {
+		if fc.req.close { // prepareHit sets it while the edge shuts down
 			return
 		}
 	}
